@@ -1,0 +1,68 @@
+import type { ConfChange } from "./config.ts";
+
+/**
+ * What clients ask the replicated state to do. Every command is identified by `(clientId, seq)` so that
+ * a retry is applied at most once; `ackedThrough` tells the replicas which replies the client no longer
+ * needs, which bounds the session table.
+ *
+ * @example
+ * ```ts
+ * const cmd: Command = { clientId: 7, seq: 3, ackedThrough: 2, body: { kind: "op", op: bytes } };
+ * ```
+ */
+export interface Command {
+  readonly clientId: number;
+  readonly seq: number;
+  readonly ackedThrough: number;
+  readonly body: CommandBody;
+}
+
+/**
+ * `open` starts a session (clientId 0; `seq` is a nonce that routes the reply), `op` runs an operation on
+ * the state machine, `reconfig` changes membership.
+ */
+export type CommandBody =
+  | { readonly kind: "open" }
+  | { readonly kind: "op"; readonly op: Uint8Array }
+  | { readonly kind: "reconfig"; readonly change: ConfChange };
+
+/** The value decided in one slot: the leader's agreed time and the commands; no commands is a no-op. */
+export interface Batch {
+  readonly timeMs: number;
+  readonly commands: readonly Command[];
+}
+
+/** Error codes a client may receive. */
+export type ErrorCode =
+  | "NotLeader"
+  | "Busy"
+  | "TooLarge"
+  | "SessionExpired"
+  | "TooManyInFlight"
+  | "ReconfigRefused";
+
+/** The outcome of a command or read. */
+export type Reply =
+  | { readonly ok: true; readonly result: Uint8Array }
+  | { readonly ok: true; readonly sessionId: number }
+  | { readonly ok: true; readonly reconfigured: true }
+  | { readonly ok: false; readonly error: ErrorCode; readonly message: string; readonly leaderId?: number };
+
+/** Approximate wire size of a command, for the batch and message limits. */
+export function commandBytes(cmd: Command): number {
+  const overhead = 32;
+  if (cmd.body.kind === "op") return overhead + cmd.body.op.byteLength;
+  return overhead + 32;
+}
+
+/** Approximate wire size of a batch. */
+export function batchBytes(batch: Batch): number {
+  let total = 16;
+  for (const cmd of batch.commands) total += commandBytes(cmd);
+  return total;
+}
+
+/** The key that routes a reply back to the request that asked for it. */
+export function routeKey(clientId: number, seq: number): string {
+  return `${clientId}:${seq}`;
+}

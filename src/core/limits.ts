@@ -1,0 +1,83 @@
+/**
+ * Every bound the core enforces, by name. Each one protects something specific: memory of a leader that
+ * cannot reach a quorum, the size of a frame on the wire, the replicated session table, the time a
+ * lagging replica may need to catch up.
+ *
+ * @example
+ * ```ts
+ * const limits = resolveLimits({ alpha: 8 });
+ * ```
+ */
+export interface Limits {
+  /**
+   * The window α: a leader never proposes beyond `executed + alpha`, and a reconfiguration decided at
+   * slot s governs slots from `s + alpha` on. It must be the same on every member.
+   */
+  alpha: number;
+  /** Commands that may share one slot. */
+  batchCommandsMax: number;
+  /** Bytes of commands that may share one slot. */
+  batchBytesMax: number;
+  /** Bytes a leader holds in proposed but undecided slots. */
+  uncommittedBytesMax: number;
+  /** Client commands a leader queues before it answers `Busy`. */
+  pendingCommandsMax: number;
+  /** Linearizable reads a leader queues before it answers `Busy`. */
+  pendingReadsMax: number;
+  /** Size of one command's operation bytes. */
+  commandBytesMax: number;
+  /** Client sessions kept in the replicated state; the least recently used one is evicted past it. */
+  sessionsMax: number;
+  /** Replies kept per session, i.e. the calls one client may have in flight. */
+  sessionRepliesMax: number;
+  /** A session not used for this long (agreed time) expires through the log. */
+  sessionTimeoutMs: number;
+  /** Bytes of entries one message may carry (accept, promise, learn). */
+  messageBytesMax: number;
+  /** A replica snapshots its state every this many executed slots. */
+  snapshotIntervalSlots: number;
+  /** Ticks without hearing the leader before a replica campaigns (randomised up to twice this). */
+  electionTicks: number;
+  /** Ticks between a leader's heartbeats. */
+  heartbeatTicks: number;
+  /** Ticks before an unanswered prepare, accept or learn request is sent again. */
+  retransmitTicks: number;
+}
+
+/** Defaults for a node on a local network with a 10 ms tick. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  alpha: 32,
+  batchCommandsMax: 1024,
+  batchBytesMax: 256 * 1024,
+  uncommittedBytesMax: 8 * 1024 * 1024,
+  pendingCommandsMax: 16384,
+  pendingReadsMax: 16384,
+  commandBytesMax: 1024 * 1024,
+  sessionsMax: 10000,
+  sessionRepliesMax: 1024,
+  sessionTimeoutMs: 60_000,
+  messageBytesMax: 4 * 1024 * 1024,
+  snapshotIntervalSlots: 4096,
+  electionTicks: 30,
+  heartbeatTicks: 5,
+  retransmitTicks: 10,
+});
+
+/** Fills in defaults and checks that the limits are coherent. */
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`limit ${name} must be a positive integer`);
+  }
+  if (limits.commandBytesMax > limits.batchBytesMax) {
+    throw new RangeError("limit commandBytesMax must not exceed batchBytesMax");
+  }
+  if (limits.batchBytesMax > limits.messageBytesMax / 2) {
+    throw new RangeError("limit batchBytesMax must be at most half of messageBytesMax");
+  }
+  if (limits.heartbeatTicks >= limits.electionTicks) {
+    throw new RangeError("limit heartbeatTicks must be below electionTicks");
+  }
+  return limits;
+}

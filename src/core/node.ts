@@ -1,0 +1,849 @@
+import { Acceptor } from "./acceptor.ts";
+import { assert } from "./assert.ts";
+import type { Ballot } from "./ballot.ts";
+import { ballotsEqual, compareBallots, formatBallot } from "./ballot.ts";
+import type { Batch, Command, Reply } from "./command.ts";
+import { batchBytes, commandBytes, routeKey } from "./command.ts";
+import type { Config } from "./config.ts";
+import { acceptorIds, findMember, formatConfig, replicaIds } from "./config.ts";
+import type { DurableState } from "./durable.ts";
+import { emptyDurableState } from "./durable.ts";
+import { LeaderState } from "./leader.ts";
+import type { Limits } from "./limits.ts";
+import { resolveLimits } from "./limits.ts";
+import type {
+  AcceptedMessage,
+  AcceptMessage,
+  HeartbeatAckMessage,
+  HeartbeatMessage,
+  LearnMessage,
+  Message,
+  NackMessage,
+  PromiseMessage,
+  SlotValue,
+} from "./messages.ts";
+import type { PlantedBugs } from "./planted-bugs.ts";
+import { NO_BUGS } from "./planted-bugs.ts";
+import type { Ready } from "./ready.ts";
+import { Outbox } from "./ready.ts";
+import { ReplicatedState } from "./replicated-state.ts";
+import type { StateMachine } from "./state-machine.ts";
+
+/** How a node is built. */
+export interface NodeOptions {
+  readonly id: number;
+  /** Membership at slot 1; a node joining a running cluster passes an empty config and learns the real one. */
+  readonly config: Config;
+  readonly machine: StateMachine;
+  /** State recovered from disk; a new node starts empty. */
+  readonly durable?: DurableState;
+  /** A seeded source of numbers in [0, 1) for election jitter: the core owns no randomness of its own. */
+  readonly random: () => number;
+  readonly limits?: Partial<Limits>;
+  readonly bugs?: PlantedBugs;
+}
+
+/** The role a node plays right now. */
+export type Role = "follower" | "candidate" | "leader";
+
+/** A node's view of itself, for status output and tests. */
+export interface NodeStatus {
+  readonly id: number;
+  readonly role: Role;
+  readonly ballot: string | null;
+  readonly promised: string;
+  readonly leaderId: number | null;
+  readonly executed: number;
+  readonly snapshotSlot: number;
+  readonly truncatedThrough: number;
+  readonly config: string;
+  readonly sessions: number;
+  readonly clockMs: number;
+}
+
+/**
+ * One concoord node: acceptor, replica and (when elected) leader of Multi-Paxos after "Paxos Made
+ * Moderately Complex". It is pure and synchronous: inputs are `tick`, `step`, `propose` and `read`;
+ * outputs come from `ready()` as one batch of effects with a strict order (see {@link Ready}).
+ *
+ * @example
+ * ```ts
+ * const node = new PaxosNode({ id: 1, config, machine, random: seededRandom(7) });
+ * node.tick(nowMs);
+ * node.propose(requestId, command);
+ * const ready = node.ready(); // persist, then send and reply
+ * ```
+ */
+export class PaxosNode {
+  readonly id: number;
+  readonly limits: Limits;
+  readonly #bugs: PlantedBugs;
+  readonly #random: () => number;
+  readonly #outbox = new Outbox();
+  readonly #acceptor: Acceptor;
+  readonly #state: ReplicatedState;
+
+  #tick = 0;
+  #nowMs = 0;
+  #campaignRound: number;
+  #maxRoundSeen = 0;
+
+  #role: Role = "follower";
+  #leader: LeaderState | null = null;
+  #leaderId: number | null = null;
+  #leaderContactTick = Number.NEGATIVE_INFINITY;
+  #electionElapsed = 0;
+  #electionTimeout: number;
+
+  /** Decided values not yet compacted: executed ones serve learners, later ones wait for their turn. */
+  readonly #decided = new Map<number, Batch>();
+  /** The lowest slot still held in `#decided` once executed; older ones exist only in the snapshot. */
+  #logStart: number;
+  #snapshotSlot = 0;
+  #learnRequestedTick = Number.NEGATIVE_INFINITY;
+  /** Requests this node must answer, by `routeKey(clientId, seq)`. */
+  readonly #routes = new Map<string, number>();
+
+  constructor(options: NodeOptions) {
+    assert(Number.isInteger(options.id) && options.id > 0, "node id must be a positive integer");
+    this.id = options.id;
+    this.limits = resolveLimits(options.limits);
+    this.#bugs = options.bugs ?? NO_BUGS;
+    this.#random = options.random;
+    const durable = options.durable ?? emptyDurableState();
+    this.#acceptor = new Acceptor({ durable, bugs: this.#bugs, outbox: this.#outbox });
+    this.#campaignRound = durable.campaignRound;
+    this.#maxRoundSeen = Math.max(durable.campaignRound, durable.promised.round);
+    this.#state = new ReplicatedState({
+      machine: options.machine,
+      limits: this.limits,
+      bugs: this.#bugs,
+      config: options.config,
+    });
+    if (durable.snapshot) {
+      this.#state.restore(durable.snapshot);
+      this.#snapshotSlot = durable.snapshot.slot;
+    }
+    this.#logStart = this.#state.executed + 1;
+    this.#electionTimeout = this.#randomElectionTimeout();
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------------------
+
+  /** Advances logical time by one tick; `nowMs` is the host's clock, used only to stamp batches. */
+  tick(nowMs: number): void {
+    this.#tick++;
+    this.#nowMs = Math.max(this.#nowMs, nowMs);
+    if (this.#role === "leader") {
+      this.#leaderTick();
+      return;
+    }
+    if (this.#isReplicaMember()) this.#electionElapsed++;
+    if (this.#electionElapsed >= this.#electionTimeout && this.#isReplicaMember()) {
+      this.#campaign();
+    } else if (this.#role === "candidate") {
+      this.#retransmitPrepares();
+    }
+  }
+
+  /** Handles a message from node `from`. */
+  step(from: number, message: Message): void {
+    switch (message.type) {
+      case "prepare": {
+        const sticky =
+          this.#leaderId !== null &&
+          this.#leaderId !== message.ballot.nodeId &&
+          this.#tick - this.#leaderContactTick < this.limits.electionTicks;
+        this.#noteBallot(message.ballot);
+        const reply = this.#acceptor.onPrepare(
+          message.ballot,
+          message.fromSlot,
+          sticky,
+          this.limits.messageBytesMax,
+        );
+        this.#outbox.send(from, reply);
+        break;
+      }
+      case "promise":
+        this.#onPromise(from, message);
+        break;
+      case "accept":
+        this.#onAccept(from, message);
+        break;
+      case "accepted":
+        this.#onAccepted(from, message);
+        break;
+      case "nack":
+        this.#onNack(message);
+        break;
+      case "heartbeat":
+        this.#onHeartbeat(from, message);
+        break;
+      case "heartbeat-ack":
+        this.#onHeartbeatAck(from, message);
+        break;
+      case "learn-request":
+        this.#onLearnRequest(from, message.fromSlot, message.wantSnapshot);
+        break;
+      case "learn":
+        this.#onLearn(message);
+        break;
+    }
+    this.#stepDownIfPreempted();
+  }
+
+  /**
+   * Submits a client command; the reply comes later as a `replies` effect for `requestId`. Followers
+   * answer `NotLeader` with a hint, so clients go to the leader instead of trying nodes in turn.
+   */
+  propose(requestId: number, command: Command): void {
+    const leader = this.#leader;
+    if (this.#role !== "leader" || !leader) {
+      this.#outbox.reply(requestId, this.#notLeader());
+      return;
+    }
+    if (command.body.kind === "op" && command.body.op.byteLength > this.limits.commandBytesMax) {
+      this.#outbox.reply(requestId, {
+        ok: false,
+        error: "TooLarge",
+        message: `operation of ${command.body.op.byteLength} bytes exceeds commandBytesMax ${this.limits.commandBytesMax}`,
+      });
+      return;
+    }
+    const dedup = !this.#bugs.has("no-dedup");
+    if (dedup && command.clientId !== 0) {
+      const cached = this.#state.cachedReply(command.clientId, command.seq);
+      if (cached) {
+        this.#outbox.reply(requestId, cached);
+        return;
+      }
+    }
+    const key = routeKey(command.clientId, command.seq);
+    if (dedup && this.#routes.has(key)) {
+      // A retry of a command already in flight: answer the newest request, propose nothing new.
+      this.#routes.set(key, requestId);
+      return;
+    }
+    if (leader.pending.length >= this.limits.pendingCommandsMax) {
+      this.#outbox.reply(requestId, {
+        ok: false,
+        error: "Busy",
+        message: `leader queue full (pendingCommandsMax ${this.limits.pendingCommandsMax})`,
+      });
+      return;
+    }
+    this.#routes.set(key, requestId);
+    leader.pending.push(command);
+    this.#pump();
+  }
+
+  /**
+   * A linearizable read without a log write: the leader records its commit point, confirms its ballot
+   * with a quorum of acceptors by a heartbeat round that starts after the read arrived, and answers
+   * once it has applied through that point.
+   */
+  read(requestId: number, query: Uint8Array): void {
+    const leader = this.#leader;
+    if (this.#role !== "leader" || !leader) {
+      this.#outbox.reply(requestId, this.#notLeader());
+      return;
+    }
+    if (this.#bugs.has("read-without-quorum")) {
+      this.#outbox.reply(requestId, { ok: true, result: this.#state.query(query) });
+      return;
+    }
+    if (leader.reads.length >= this.limits.pendingReadsMax) {
+      this.#outbox.reply(requestId, {
+        ok: false,
+        error: "Busy",
+        message: `leader read queue full (pendingReadsMax ${this.limits.pendingReadsMax})`,
+      });
+      return;
+    }
+    leader.reads.push({ requestId, query, round: leader.readRound + 1 });
+    if (!leader.readRoundInFlight) this.#sendHeartbeats(leader, true);
+  }
+
+  /** Drains the effects produced since the last call. */
+  ready(): Ready {
+    return this.#outbox.drain();
+  }
+
+  /** True when `ready()` would return something. */
+  hasReady(): boolean {
+    return !this.#outbox.empty;
+  }
+
+  status(): NodeStatus {
+    return {
+      id: this.id,
+      role: this.#role,
+      ballot: this.#leader ? formatBallot(this.#leader.ballot) : null,
+      promised: formatBallot(this.#acceptor.promised),
+      leaderId: this.#leaderId,
+      executed: this.#state.executed,
+      snapshotSlot: this.#snapshotSlot,
+      truncatedThrough: this.#acceptor.truncatedThrough,
+      config: formatConfig(this.#state.latestConfig()),
+      sessions: this.#state.sessionCount,
+      clockMs: this.#state.clockMs,
+    };
+  }
+
+  get role(): Role {
+    return this.#role;
+  }
+
+  get executed(): number {
+    return this.#state.executed;
+  }
+
+  /** The replicated state's snapshot as of `executed` (for convergence checks). */
+  snapshotNow(): ReturnType<ReplicatedState["snapshot"]> {
+    return this.#state.snapshot();
+  }
+
+  /** The membership known to this node, including a change not yet in effect. */
+  latestConfig(): Config {
+    return this.#state.latestConfig();
+  }
+
+  // ---- election --------------------------------------------------------------------------------------
+
+  #isReplicaMember(): boolean {
+    return findMember(this.#state.configAt(this.#state.executed + 1), this.id)?.replica === true;
+  }
+
+  #randomElectionTimeout(): number {
+    const jitter = Math.floor(this.#random() * this.limits.electionTicks);
+    return this.limits.electionTicks + Math.min(jitter, this.limits.electionTicks - 1);
+  }
+
+  #noteBallot(ballot: Ballot): void {
+    if (ballot.round > this.#maxRoundSeen) this.#maxRoundSeen = ballot.round;
+  }
+
+  #campaign(): void {
+    const round = Math.max(this.#campaignRound, this.#maxRoundSeen, this.#acceptor.promised.round) + 1;
+    this.#campaignRound = round;
+    this.#maxRoundSeen = round;
+    // Durable before any prepare leaves: a restarted node must never reuse a ballot it may have used.
+    this.#outbox.persist.push({ kind: "campaign", round });
+    this.#failRoutes();
+    this.#leader = new LeaderState({
+      ballot: { round, nodeId: this.id },
+      fromSlot: this.#state.executed + 1,
+    });
+    this.#role = "candidate";
+    this.#leaderId = null;
+    this.#electionElapsed = 0;
+    this.#electionTimeout = this.#randomElectionTimeout();
+    this.#retransmitPrepares();
+  }
+
+  /** Sends prepares to acceptors of the window's configs that have not covered the next slot. */
+  #retransmitPrepares(): void {
+    const leader = this.#leader;
+    if (!leader) return;
+    for (const config of this.#state.windowConfigs()) {
+      for (const id of leader.missingCoverage(config, leader.nextSlot)) {
+        const sent = leader.prepareSentTick.get(id);
+        if (sent !== undefined && this.#tick - sent < this.limits.retransmitTicks) continue;
+        leader.prepareSentTick.set(id, this.#tick);
+        const covered = leader.promises.get(id)?.coveredThrough;
+        const fromSlot = covered === undefined ? leader.fromSlot : Math.max(leader.fromSlot, covered + 1);
+        this.#outbox.send(id, { type: "prepare", ballot: leader.ballot, fromSlot });
+      }
+    }
+  }
+
+  #onPromise(from: number, message: PromiseMessage): void {
+    this.#noteBallot(message.ballot);
+    const leader = this.#leader;
+    if (!leader || !ballotsEqual(leader.ballot, message.ballot)) return;
+    if (message.truncatedThrough >= leader.fromSlot) {
+      // Slots this candidate has not applied were decided and compacted away: it must learn them from
+      // a replica, never propose there.
+      this.#stepDown(null);
+      this.#requestLearn(null);
+      return;
+    }
+    leader.recordPromise(from, message, this.#tick);
+    const slot = Math.max(leader.nextSlot, this.#state.executed + 1);
+    if (this.#role === "candidate" && leader.preparedFor(this.#configForProposal(slot), slot)) {
+      this.#role = "leader";
+      this.#leaderId = this.id;
+      leader.active = true;
+      this.#sendHeartbeats(leader, false);
+    }
+    if (this.#role === "leader") this.#pump();
+  }
+
+  #onNack(message: NackMessage): void {
+    this.#noteBallot(message.promised);
+    const leader = this.#leader;
+    if (!leader || !ballotsEqual(leader.ballot, message.ballot)) return;
+    // A refusal by stickiness (promised not above us) only means: not yet. A higher promise preempts us.
+    if (compareBallots(message.promised, leader.ballot) > 0) {
+      this.#stepDown(message.promised.nodeId);
+      return;
+    }
+    // The acceptor follows a live leader we do not hear: we may have been removed, or be far behind.
+    if (this.#role === "candidate" && message.promised.nodeId !== this.id && message.promised.round > 0) {
+      this.#requestLearn(message.promised.nodeId);
+    }
+  }
+
+  #stepDownIfPreempted(): void {
+    const leader = this.#leader;
+    if (leader && compareBallots(this.#acceptor.promised, leader.ballot) > 0) {
+      this.#stepDown(this.#acceptor.promised.nodeId);
+    }
+  }
+
+  #stepDown(leaderHint: number | null): void {
+    this.#leader = null;
+    this.#role = "follower";
+    this.#leaderId = leaderHint;
+    this.#electionElapsed = 0;
+    this.#electionTimeout = this.#randomElectionTimeout();
+    this.#failRoutes();
+  }
+
+  /** Answers every request this node holds with NotLeader; clients retry the same (clientId, seq). */
+  #failRoutes(): void {
+    const leader = this.#leader;
+    if (leader) {
+      for (const read of leader.reads) this.#outbox.reply(read.requestId, this.#notLeader());
+      leader.reads.length = 0;
+    }
+    for (const requestId of this.#routes.values()) this.#outbox.reply(requestId, this.#notLeader());
+    this.#routes.clear();
+  }
+
+  #notLeader(): Reply {
+    const hint = this.#leaderId ?? undefined;
+    return {
+      ok: false,
+      error: "NotLeader",
+      message: hint === undefined ? "no known leader" : `node ${hint} is the leader`,
+      ...(hint === undefined ? {} : { leaderId: hint }),
+    };
+  }
+
+  // ---- leader ----------------------------------------------------------------------------------------
+
+  #leaderTick(): void {
+    const leader = this.#leader;
+    assert(leader !== null && leader.active, "leader tick without leader state");
+    const configs = this.#state.windowConfigs();
+    // Check quorum: a leader cut off from a majority stops, so clients go to the side that can decide.
+    if (!leader.hasQuorumContact(configs, this.#tick, this.limits.electionTicks)) {
+      this.#stepDown(null);
+      return;
+    }
+    leader.heartbeatElapsed++;
+    if (leader.heartbeatElapsed >= this.limits.heartbeatTicks)
+      this.#sendHeartbeats(leader, leader.reads.length > 0);
+    this.#retransmitPrepares();
+    this.#retransmitAccepts(leader);
+    this.#pump();
+  }
+
+  #sendHeartbeats(leader: LeaderState, newReadRound: boolean): void {
+    leader.heartbeatElapsed = 0;
+    if (newReadRound) {
+      leader.readRound++;
+      leader.readRoundInFlight = true;
+    }
+    const message: HeartbeatMessage = {
+      type: "heartbeat",
+      ballot: leader.ballot,
+      commitThrough: this.#state.executed,
+      compactThrough: this.#compactThrough(leader),
+      readRound: leader.readRound,
+    };
+    for (const id of this.#windowMembers()) this.#outbox.send(id, message);
+  }
+
+  /** Every member of the window's configs: acceptors vote, replicas learn the commit point. */
+  #windowMembers(): number[] {
+    const ids = new Set<number>();
+    for (const config of this.#state.windowConfigs()) for (const m of config.members) ids.add(m.id);
+    ids.add(this.id);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /**
+   * The slot through which acceptors may drop accepted values: decided and inside the durable snapshot
+   * of every replica of the window. Then even a power loss of the whole cluster leaves every replica
+   * able to restart from its own disk. The price: a replica that stays down holds compaction back, so
+   * acceptors keep their values until it returns or is removed.
+   */
+  #compactThrough(leader: LeaderState): number {
+    let through = this.#snapshotSlot;
+    for (const config of this.#state.windowConfigs()) {
+      for (const id of replicaIds(config)) {
+        if (id !== this.id) through = Math.min(through, leader.replicaSnapshotSlot.get(id) ?? 0);
+      }
+    }
+    return through;
+  }
+
+  /** Proposes as many slots as the window, phase 1 and the limits allow, then sends them in one go. */
+  #pump(): void {
+    const leader = this.#leader;
+    if (!leader || this.#role !== "leader") return;
+    // Slots this node learned as a follower while it campaigned are decided; never propose there.
+    if (leader.nextSlot <= this.#state.executed) leader.nextSlot = this.#state.executed + 1;
+    const fresh: SlotValue[] = [];
+    const windowEnd = this.#bugs.has("no-alpha-window")
+      ? Number.POSITIVE_INFINITY
+      : this.#state.executed + this.limits.alpha;
+    for (let guard = 0; guard < this.limits.alpha + 1; guard++) {
+      const slot = leader.nextSlot;
+      if (slot > windowEnd) break;
+      assert(this.#bugs.has("no-alpha-window") || slot <= this.#state.executed + this.limits.alpha, "window");
+      const config = this.#configForProposal(slot);
+      if (!leader.preparedFor(config, slot)) break;
+      const value = this.#nextValue(leader, slot);
+      if (!value) break;
+      const bytes = batchBytes(value);
+      leader.proposals.set(slot, { value, bytes, accepts: new Set(), sentTick: this.#tick, decided: false });
+      leader.uncommittedBytes += bytes;
+      leader.nextSlot++;
+      fresh.push({ slot, value });
+    }
+    if (fresh.length > 0) this.#sendAccepts(leader, fresh, null);
+  }
+
+  /** The config that decides `slot`; the planted `no-alpha-window` bug guesses it from what it knows. */
+  #configForProposal(slot: number): Config {
+    if (slot <= this.#state.executed + this.limits.alpha) return this.#state.configAt(slot);
+    return this.#state.latestConfig();
+  }
+
+  #nextValue(leader: LeaderState, slot: number): Batch | null {
+    const reported = leader.reported.get(slot);
+    if (reported) return reported.value;
+    if (slot <= leader.maxReportedSlot) return { timeMs: this.#nowMs, commands: [] };
+    if (leader.pending.length === 0) return null;
+    if (leader.uncommittedBytes >= this.limits.uncommittedBytesMax) return null;
+    const commands: Command[] = [];
+    let bytes = 16;
+    while (leader.pending.length > 0 && commands.length < this.limits.batchCommandsMax) {
+      const size = commandBytes(leader.pending[0]!);
+      if (commands.length > 0 && bytes + size > this.limits.batchBytesMax) break;
+      commands.push(leader.pending.shift()!);
+      bytes += size;
+    }
+    return { timeMs: this.#nowMs, commands };
+  }
+
+  /** Sends accepts to every window member (or only `onlyTo`), split to respect the message limit. */
+  #sendAccepts(leader: LeaderState, entries: readonly SlotValue[], onlyTo: number | null): void {
+    const chunks: SlotValue[][] = [];
+    let chunk: SlotValue[] = [];
+    let bytes = 0;
+    for (const entry of entries) {
+      const size = batchBytes(entry.value) + 16;
+      if (chunk.length > 0 && bytes + size > this.limits.messageBytesMax / 2) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(entry);
+      bytes += size;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    const targets = onlyTo === null ? this.#windowAcceptors() : [onlyTo];
+    for (const part of chunks) {
+      const message: AcceptMessage = {
+        type: "accept",
+        ballot: leader.ballot,
+        entries: part,
+        commitThrough: this.#state.executed,
+        compactThrough: this.#compactThrough(leader),
+      };
+      for (const id of targets) this.#outbox.send(id, message);
+    }
+  }
+
+  #windowAcceptors(): number[] {
+    const ids = new Set<number>();
+    for (const config of this.#state.windowConfigs()) for (const id of acceptorIds(config)) ids.add(id);
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  #retransmitAccepts(leader: LeaderState): void {
+    const byAcceptor = new Map<number, SlotValue[]>();
+    for (const [slot, proposal] of leader.proposals) {
+      if (proposal.decided || this.#tick - proposal.sentTick < this.limits.retransmitTicks) continue;
+      proposal.sentTick = this.#tick;
+      for (const id of this.#windowAcceptors()) {
+        if (proposal.accepts.has(id)) continue;
+        const list = byAcceptor.get(id) ?? [];
+        list.push({ slot, value: proposal.value });
+        byAcceptor.set(id, list);
+      }
+    }
+    for (const [id, entries] of byAcceptor) this.#sendAccepts(leader, entries, id);
+  }
+
+  #onAccepted(from: number, message: AcceptedMessage): void {
+    const leader = this.#leader;
+    if (!leader || !ballotsEqual(leader.ballot, message.ballot)) return;
+    leader.lastAckTick.set(from, this.#tick);
+    for (const slot of message.slots) {
+      const proposal = leader.proposals.get(slot);
+      if (!proposal || proposal.decided) continue;
+      proposal.accepts.add(from);
+      if (slot <= this.#state.executed) continue;
+      const config = this.#configForProposal(slot);
+      const voters = new Set([...proposal.accepts].filter((id) => findMember(config, id)?.acceptor));
+      if (voters.size >= Math.floor(acceptorIds(config).length / 2) + 1) {
+        proposal.decided = true;
+        this.#decide(slot, proposal.value);
+      }
+    }
+    this.#execute();
+    this.#pump();
+  }
+
+  #onHeartbeatAck(from: number, message: HeartbeatAckMessage): void {
+    const leader = this.#leader;
+    if (!leader || !ballotsEqual(leader.ballot, message.ballot)) return;
+    leader.lastAckTick.set(from, this.#tick);
+    if (message.snapshotSlot >= 0) leader.replicaSnapshotSlot.set(from, message.snapshotSlot);
+    leader.readAcks.set(from, Math.max(leader.readAcks.get(from) ?? 0, message.readRound));
+    this.#serveReads(leader);
+  }
+
+  #serveReads(leader: LeaderState): void {
+    if (leader.reads.length === 0) {
+      leader.readRoundInFlight = false;
+      return;
+    }
+    const confirmed = leader.confirmedReadRound(this.#state.windowConfigs());
+    if (confirmed >= leader.readRound) leader.readRoundInFlight = false;
+    const caughtUp = this.#caughtUp(leader);
+    const waiting = [];
+    for (const read of leader.reads) {
+      if (caughtUp && read.round <= confirmed) {
+        this.#outbox.reply(read.requestId, { ok: true, result: this.#state.query(read.query) });
+      } else {
+        waiting.push(read);
+      }
+    }
+    leader.reads.length = 0;
+    leader.reads.push(...waiting);
+    // Reads that arrived during the last round need a round of their own; start it now, not at the
+    // next heartbeat, so a read costs one round trip.
+    if (!leader.readRoundInFlight && waiting.some((r) => r.round > leader.readRound)) {
+      this.#sendHeartbeats(leader, true);
+    }
+  }
+
+  /**
+   * True when no slot beyond `executed` can hold a write a previous leader acknowledged: every slot of
+   * the window is covered by a quorum's promises and nothing was reported beyond what was applied. A
+   * previous (lower-ballot) leader acknowledged only applied slots, at most `alpha` ahead of this one's
+   * window start; any of them would have been reported by the intersecting quorum.
+   */
+  #caughtUp(leader: LeaderState): boolean {
+    const executed = this.#state.executed;
+    if (leader.maxReportedSlot > executed) return false;
+    for (let slot = executed + 1; slot <= executed + this.limits.alpha; slot++) {
+      if (!leader.preparedFor(this.#state.configAt(slot), slot)) return false;
+    }
+    return true;
+  }
+
+  // ---- acceptor + follower ----------------------------------------------------------------------------
+
+  /** Messages from a leader's ballot: raise the promise, remember the leader, and reset the election timer. */
+  #followLeader(ballot: Ballot): boolean {
+    this.#noteBallot(ballot);
+    if (compareBallots(ballot, this.#acceptor.promised) < 0) return false;
+    this.#acceptor.raise(ballot);
+    this.#leaderId = ballot.nodeId;
+    this.#leaderContactTick = this.#tick;
+    if (ballot.nodeId !== this.id) {
+      this.#electionElapsed = 0;
+      if (this.#leader && compareBallots(ballot, this.#leader.ballot) > 0) this.#stepDown(ballot.nodeId);
+    }
+    return true;
+  }
+
+  #onAccept(from: number, message: AcceptMessage): void {
+    const current = this.#followLeader(message.ballot);
+    this.#outbox.send(from, this.#acceptor.onAccept(message.ballot, message.entries));
+    if (!current) return;
+    this.#acceptor.compact(Math.min(message.compactThrough, message.commitThrough));
+    this.#learnCommit(from, message.ballot, message.commitThrough);
+  }
+
+  #onHeartbeat(from: number, message: HeartbeatMessage): void {
+    if (!this.#followLeader(message.ballot)) {
+      this.#outbox.send(from, { type: "nack", ballot: message.ballot, promised: this.#acceptor.promised });
+      return;
+    }
+    this.#acceptor.compact(Math.min(message.compactThrough, message.commitThrough));
+    this.#learnCommit(from, message.ballot, message.commitThrough);
+    this.#outbox.send(from, {
+      type: "heartbeat-ack",
+      ballot: message.ballot,
+      readRound: message.readRound,
+      snapshotSlot: findMember(this.#state.latestConfig(), this.id)?.replica ? this.#snapshotSlot : -1,
+    });
+  }
+
+  /**
+   * The leader of `ballot` applied everything through `commitThrough`, each slot with the value it
+   * proposed in that ballot; so a value this node accepted in the same ballot is the decided one.
+   * Anything else must be learned.
+   */
+  #learnCommit(leaderId: number, ballot: Ballot, commitThrough: number): void {
+    if (leaderId === this.id) return;
+    if (this.#state.latestConfig().members.length === 0) {
+      this.#requestLearn(leaderId);
+      return;
+    }
+    let missing = false;
+    for (let slot = this.#state.executed + 1; slot <= commitThrough; slot++) {
+      if (this.#decided.has(slot)) continue;
+      const pvalue = this.#acceptor.acceptedAt(slot);
+      if (!pvalue || !ballotsEqual(pvalue.ballot, ballot)) {
+        missing = true;
+        break;
+      }
+      this.#decide(slot, pvalue.value);
+    }
+    this.#execute();
+    if (missing) this.#requestLearn(leaderId);
+  }
+
+  #requestLearn(target: number | null): void {
+    if (this.#tick - this.#learnRequestedTick < this.limits.retransmitTicks) return;
+    this.#learnRequestedTick = this.#tick;
+    const message = {
+      type: "learn-request",
+      fromSlot: this.#state.executed + 1,
+      wantSnapshot: this.#state.latestConfig().members.length === 0,
+    } as const;
+    if (target !== null) {
+      this.#outbox.send(target, message);
+      return;
+    }
+    for (const id of replicaIds(this.#state.latestConfig()))
+      if (id !== this.id) this.#outbox.send(id, message);
+  }
+
+  #onLearnRequest(from: number, fromSlot: number, wantSnapshot: boolean): void {
+    if (this.#state.latestConfig().members.length === 0) return;
+    if (fromSlot > this.#state.executed && !wantSnapshot) return;
+    if (fromSlot < this.#logStart || wantSnapshot) {
+      this.#outbox.send(from, { type: "learn", snapshot: this.#state.snapshot(), entries: [] });
+      return;
+    }
+    const entries: SlotValue[] = [];
+    let bytes = 0;
+    for (let slot = fromSlot; slot <= this.#state.executed; slot++) {
+      const value = this.#decided.get(slot);
+      assert(value !== undefined, `executed slot ${slot} missing from the log`);
+      bytes += batchBytes(value) + 16;
+      if (entries.length > 0 && bytes > this.limits.messageBytesMax / 2) break;
+      entries.push({ slot, value });
+    }
+    this.#outbox.send(from, { type: "learn", snapshot: null, entries });
+  }
+
+  #onLearn(message: LearnMessage): void {
+    // A leader decides only through its own quorums: its commit point tells followers that what they
+    // accepted in its ballot is decided, which holds only for slots it decided itself. A candidate has
+    // proposed nothing yet, so it may learn.
+    if (this.#role === "leader") return;
+    this.#learnRequestedTick = Number.NEGATIVE_INFINITY;
+    const snapshot = message.snapshot;
+    const joining = this.#state.latestConfig().members.length === 0;
+    if (snapshot && (snapshot.slot > this.#state.executed || joining)) {
+      this.#state.restore(snapshot);
+      for (const slot of [...this.#decided.keys()]) if (slot <= snapshot.slot) this.#decided.delete(slot);
+      this.#logStart = snapshot.slot + 1;
+      this.#snapshotSlot = snapshot.slot;
+      this.#outbox.persist.push({ kind: "snapshot", snapshot });
+    }
+    // A joiner that got entries instead of a snapshot cannot apply them: its starting membership is unknown.
+    if (this.#state.latestConfig().members.length === 0) return;
+    for (const entry of message.entries)
+      if (entry.slot > this.#state.executed) this.#decide(entry.slot, entry.value);
+    this.#execute();
+  }
+
+  // ---- replica ---------------------------------------------------------------------------------------
+
+  #decide(slot: number, value: Batch): void {
+    if (slot <= this.#state.executed) return;
+    const known = this.#decided.get(slot);
+    if (known) {
+      assert(sameBatch(known, value), `slot ${slot} decided twice with different values`);
+      return;
+    }
+    this.#decided.set(slot, value);
+  }
+
+  /** Applies decided slots strictly in order, answers the requests this node holds, snapshots on schedule. */
+  #execute(): void {
+    const leader = this.#leader;
+    for (
+      let next = this.#decided.get(this.#state.executed + 1);
+      next;
+      next = this.#decided.get(this.#state.executed + 1)
+    ) {
+      const slot = this.#state.executed + 1;
+      const outcomes = this.#state.applyBatch(slot, next);
+      this.#outbox.applied.push({ slot, batch: next });
+      for (const { command, reply } of outcomes) {
+        const key = routeKey(command.clientId, command.seq);
+        const requestId = this.#routes.get(key);
+        if (requestId === undefined) continue;
+        this.#routes.delete(key);
+        this.#outbox.reply(requestId, reply);
+      }
+      if (leader) {
+        const proposal = leader.proposals.get(slot);
+        if (proposal) {
+          leader.uncommittedBytes -= proposal.bytes;
+          leader.proposals.delete(slot);
+        }
+      }
+      if (slot - this.#snapshotSlot >= this.limits.snapshotIntervalSlots) this.#takeSnapshot();
+    }
+    assert(!leader || leader.uncommittedBytes >= 0, "negative uncommitted bytes");
+    if (leader && this.#role === "leader") {
+      if (!this.#isReplicaMember()) {
+        this.#stepDown(null);
+        return;
+      }
+      this.#serveReads(leader);
+    }
+  }
+
+  #takeSnapshot(): void {
+    const snapshot = this.#state.snapshot();
+    this.#outbox.persist.push({ kind: "snapshot", snapshot });
+    this.#snapshotSlot = snapshot.slot;
+    for (const slot of [...this.#decided.keys()]) if (slot <= snapshot.slot) this.#decided.delete(slot);
+    this.#logStart = snapshot.slot + 1;
+  }
+}
+
+/** Cheap structural equality of two batches: same time and the same commands by identity. */
+function sameBatch(a: Batch, b: Batch): boolean {
+  if (a === b) return true;
+  if (a.timeMs !== b.timeMs || a.commands.length !== b.commands.length) return false;
+  return a.commands.every((c, i) => {
+    const d = b.commands[i]!;
+    return c.clientId === d.clientId && c.seq === d.seq && c.body.kind === d.body.kind;
+  });
+}

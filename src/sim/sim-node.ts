@@ -1,0 +1,258 @@
+import type { Config } from "../core/config.ts";
+import type { Limits } from "../core/limits.ts";
+import { PaxosNode } from "../core/node.ts";
+import type { PlantedBugs } from "../core/planted-bugs.ts";
+import type { AppliedSlot, Ready } from "../core/ready.ts";
+import type { CrashLoss } from "./disk.ts";
+import { SimDisk } from "./disk.ts";
+import type { EventQueue } from "./event-queue.ts";
+import { KvMachine } from "./kv-machine.ts";
+import type { SimNetwork } from "./network.ts";
+import type { Packet } from "./packets.ts";
+import type { Prng } from "./prng.ts";
+
+/** How long a host that does not sync leaves data in the page cache (the planted bug). */
+const LAZY_WRITEBACK_MS_MAX = 500;
+
+/** Disk timing of one seed. */
+export interface DiskTiming {
+  syncMsMin: number;
+  syncMsMax: number;
+  /** Chance that one sync is slow (a gray failure), and how slow it may be. */
+  slowSyncRate: number;
+  slowSyncMsMax: number;
+}
+
+/**
+ * A host for one core node in the simulator, keeping the same contract a real host keeps: records of a
+ * batch are written, then synced, and only then are its messages sent and replies delivered. Batches
+ * complete in order. The planted `ack-before-persist` bug breaks exactly this.
+ *
+ * @example
+ * ```ts
+ * const node = new SimNode({ id: 1, ... });
+ * node.start();
+ * node.crash(); node.start(); // restarts from what the disk kept
+ * ```
+ */
+export class SimNode {
+  readonly id: number;
+  readonly disk = new SimDisk();
+  core: PaxosNode | null = null;
+  incarnation = 0;
+  /** Permanently stopped (removed from the cluster). */
+  retired = false;
+  readonly #queue: EventQueue;
+  readonly #net: SimNetwork<Packet>;
+  readonly #rng: Prng;
+  readonly #limits: Partial<Limits>;
+  readonly #bugs: PlantedBugs;
+  readonly #initialConfig: Config;
+  readonly #tickMs: number;
+  readonly #disk: DiskTiming;
+  readonly #onApplied: (node: SimNode, applied: readonly AppliedSlot[]) => void;
+  #syncFreeAtMs = 0;
+  /** A paused process (a long GC, a frozen VM) runs nothing until this time; its input waits. */
+  #pausedUntilMs = 0;
+  #lastRole = "";
+  #nextRequestId = 1;
+  readonly #requests = new Map<number, { client: number; clientRequestId: number }>();
+
+  constructor(options: {
+    id: number;
+    queue: EventQueue;
+    net: SimNetwork<Packet>;
+    rng: Prng;
+    limits: Partial<Limits>;
+    bugs: PlantedBugs;
+    config: Config;
+    tickMs: number;
+    disk: DiskTiming;
+    onApplied: (node: SimNode, applied: readonly AppliedSlot[]) => void;
+  }) {
+    this.id = options.id;
+    this.#queue = options.queue;
+    this.#net = options.net;
+    this.#rng = options.rng;
+    this.#limits = options.limits;
+    this.#bugs = options.bugs;
+    this.#initialConfig = options.config;
+    this.#tickMs = options.tickMs;
+    this.#disk = options.disk;
+    this.#onApplied = options.onApplied;
+  }
+
+  get alive(): boolean {
+    return this.core !== null;
+  }
+
+  /** Starts (or restarts) the node from what its disk holds. */
+  start(): void {
+    if (this.core || this.retired) return;
+    this.incarnation++;
+    const rng = this.#rng.fork();
+    this.core = new PaxosNode({
+      id: this.id,
+      config: this.#initialConfig,
+      machine: new KvMachine(),
+      durable: this.disk.recover(),
+      random: () => rng.next(),
+      limits: this.#limits,
+      bugs: this.#bugs,
+    });
+    this.#syncFreeAtMs = this.#queue.now;
+    this.#requests.clear();
+    this.#scheduleTick(this.incarnation);
+  }
+
+  /** Power loss: volatile state is gone, and so are unsynced writes (in part or whole). */
+  crash(): CrashLoss {
+    if (!this.core) return "none";
+    if (TRACE_SLOT) console.error(`${this.#queue.now.toFixed(1)} crash ${this.id} role=${this.core.role}`);
+    this.core = null;
+    return this.disk.crash(this.#rng);
+  }
+
+  retire(): void {
+    this.crash();
+    this.retired = true;
+  }
+
+  /** Freezes the process for `durationMs`: no ticks, no input handled, nothing sent. */
+  pause(durationMs: number): void {
+    this.#pausedUntilMs = Math.max(this.#pausedUntilMs, this.#queue.now + durationMs);
+  }
+
+  #scheduleTick(incarnation: number): void {
+    this.#queue.after(this.#tickMs, () => {
+      if (this.incarnation !== incarnation || !this.core) return;
+      if (this.#queue.now < this.#pausedUntilMs) {
+        // A frozen process counts no time: its timers resume where they stopped.
+        this.#queue.at(this.#pausedUntilMs, () => this.#scheduleTick(incarnation));
+        return;
+      }
+      this.core.tick(this.#queue.now);
+      this.#flush();
+      this.#scheduleTick(incarnation);
+    });
+  }
+
+  /** Handles a packet that arrived from the network. */
+  receive(from: number, packet: Packet): void {
+    const core = this.core;
+    if (!core) return;
+    if (this.#queue.now < this.#pausedUntilMs) {
+      const incarnation = this.incarnation;
+      this.#queue.at(this.#pausedUntilMs, () => {
+        if (this.incarnation === incarnation) this.receive(from, packet);
+      });
+      return;
+    }
+    switch (packet.kind) {
+      case "peer":
+        traceMessage(this.#queue.now, from, this.id, packet.message);
+        core.step(from, packet.message);
+        break;
+      case "command": {
+        const requestId = this.#register(from, packet.requestId);
+        core.propose(requestId, packet.command);
+        break;
+      }
+      case "read": {
+        const requestId = this.#register(from, packet.requestId);
+        core.read(requestId, packet.query);
+        break;
+      }
+      case "response":
+        return;
+    }
+    this.#flush();
+  }
+
+  #register(client: number, clientRequestId: number): number {
+    const requestId = this.#nextRequestId++;
+    this.#requests.set(requestId, { client, clientRequestId });
+    return requestId;
+  }
+
+  /** Writes the batch, schedules its sync, and releases its messages and replies once it is durable. */
+  #flush(): void {
+    const core = this.core;
+    if (!core || !core.hasReady()) return;
+    if (TRACE_SLOT && core.role !== this.#lastRole) {
+      this.#lastRole = core.role;
+      console.error(`${this.#queue.now.toFixed(1)} role ${this.id} ${JSON.stringify(core.status())}`);
+    }
+    const ready = core.ready();
+    if (ready.applied.length > 0) this.#onApplied(this, ready.applied);
+    const batch = this.disk.write(ready.persist);
+    const incarnation = this.incarnation;
+    if (this.#bugs.has("ack-before-persist")) {
+      // Acknowledge at once and leave the data to the page cache's periodic write-back.
+      this.#release(ready);
+      this.#queue.after(this.#rng.float(0, LAZY_WRITEBACK_MS_MAX), () => {
+        if (this.incarnation === incarnation && this.core) this.disk.sync(batch);
+      });
+      return;
+    }
+    const syncMs = ready.persist.length > 0 ? this.#syncDelayMs() : 0;
+    this.#syncFreeAtMs = Math.max(this.#syncFreeAtMs, this.#queue.now) + syncMs;
+    this.#queue.at(this.#syncFreeAtMs, () => {
+      if (this.incarnation !== incarnation || !this.core) return;
+      this.disk.sync(batch);
+      this.#release(ready);
+    });
+  }
+
+  #syncDelayMs(): number {
+    const t = this.#disk;
+    if (this.#rng.chance(t.slowSyncRate)) return this.#rng.float(t.syncMsMax, t.slowSyncMsMax);
+    return this.#rng.float(t.syncMsMin, t.syncMsMax);
+  }
+
+  #release(ready: Ready): void {
+    for (const envelope of ready.messages) {
+      this.#net.send(this.id, envelope.to, { kind: "peer", message: envelope.message });
+    }
+    for (const { requestId, reply } of ready.replies) {
+      const route = this.#requests.get(requestId);
+      if (!route) continue;
+      this.#requests.delete(requestId);
+      this.#net.send(this.id, route.client, { kind: "response", requestId: route.clientRequestId, reply });
+    }
+  }
+}
+
+const TRACE_SLOT = Number(process.env.CONCOORD_SIM_TRACE_SLOT ?? 0);
+
+/** Debug aid: prints the traffic that concerns one slot when CONCOORD_SIM_TRACE_SLOT is set. */
+function traceMessage(
+  now: number,
+  from: number,
+  to: number,
+  message: import("../core/messages.ts").Message,
+): void {
+  if (!TRACE_SLOT) return;
+  const b = (x: { round: number; nodeId: number }) => `${x.round}.${x.nodeId}`;
+  if (message.type === "accept") {
+    const e = message.entries.find((x) => x.slot === TRACE_SLOT);
+    if (e)
+      console.error(
+        `${now.toFixed(1)} accept ${from}->${to} b=${b(message.ballot)} v=${e.value.timeMs}/${e.value.commands.length} commit=${message.commitThrough}`,
+      );
+  } else if (message.type === "promise") {
+    const e = message.accepted.find((x) => x.slot === TRACE_SLOT);
+    console.error(
+      `${now.toFixed(1)} promise ${from}->${to} b=${b(message.ballot)} has=${e ? `${b(e.ballot)}:${e.value.timeMs}/${e.value.commands.length}` : "-"} cov=${message.coveredThrough} tr=${message.truncatedThrough}`,
+    );
+  } else if (message.type === "prepare") {
+    console.error(`${now.toFixed(1)} prepare ${from}->${to} b=${b(message.ballot)} from=${message.fromSlot}`);
+  } else if (message.type === "learn") {
+    const e = message.entries.find((x) => x.slot === TRACE_SLOT);
+    console.error(
+      `${now.toFixed(1)} learn ${from}->${to} snap=${message.snapshot?.slot ?? "-"} v=${e ? `${e.value.timeMs}/${e.value.commands.length}` : "-"}`,
+    );
+  } else if (message.type === "heartbeat" && message.commitThrough >= TRACE_SLOT) {
+    // commit points are noisy; only the first few are interesting
+  }
+}
