@@ -1,17 +1,25 @@
 import type { Ballot } from "./ballot.ts";
 import { BALLOT_ZERO, compareBallots } from "./ballot.ts";
+import type { Batch } from "./command.ts";
 import type { PValue } from "./messages.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /**
  * What a node asks its host to make durable, in order. The host appends these to its log and syncs
  * before it sends any message or reply of the same batch.
+ *
+ * `commit` says every slot through `throughSlot` is decided and its value is on this disk — in the
+ * acceptor's store, or in a `decide` record when the local acceptor never held the chosen value. A
+ * restarted replica replays them itself instead of re-deciding them, which may be impossible once the
+ * members that decided them have been removed.
  */
 export type PersistRecord =
   | { readonly kind: "promise"; readonly ballot: Ballot }
   | { readonly kind: "campaign"; readonly round: number }
   | { readonly kind: "accept"; readonly pvalue: PValue }
   | { readonly kind: "truncate"; readonly throughSlot: number }
+  | { readonly kind: "decide"; readonly slot: number; readonly value: Batch }
+  | { readonly kind: "commit"; readonly throughSlot: number }
   | { readonly kind: "snapshot"; readonly snapshot: Snapshot };
 
 /** A node's durable state, rebuilt from its records on restart. */
@@ -20,6 +28,9 @@ export interface DurableState {
   campaignRound: number;
   accepted: Map<number, PValue>;
   truncatedThrough: number;
+  /** Decided values the local acceptor does not hold, after the snapshot. */
+  decided: Map<number, Batch>;
+  committedThrough: number;
   snapshot: Snapshot | null;
 }
 
@@ -30,6 +41,8 @@ export function emptyDurableState(): DurableState {
     campaignRound: 0,
     accepted: new Map(),
     truncatedThrough: 0,
+    decided: new Map(),
+    committedThrough: 0,
     snapshot: null,
   };
 }
@@ -61,8 +74,18 @@ export function applyRecord(state: DurableState, record: PersistRecord): void {
       for (const slot of [...state.accepted.keys()])
         if (slot <= record.throughSlot) state.accepted.delete(slot);
       return;
+    case "decide":
+      if (record.slot > (state.snapshot?.slot ?? 0)) state.decided.set(record.slot, record.value);
+      return;
+    case "commit":
+      state.committedThrough = Math.max(state.committedThrough, record.throughSlot);
+      return;
     case "snapshot":
-      if (!state.snapshot || record.snapshot.slot > state.snapshot.slot) state.snapshot = record.snapshot;
+      if (state.snapshot && record.snapshot.slot <= state.snapshot.slot) return;
+      state.snapshot = record.snapshot;
+      state.committedThrough = Math.max(state.committedThrough, record.snapshot.slot);
+      for (const slot of [...state.decided.keys()])
+        if (slot <= record.snapshot.slot) state.decided.delete(slot);
       return;
   }
 }

@@ -48,11 +48,11 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   alpha: 32,
   batchCommandsMax: 1024,
-  batchBytesMax: 256 * 1024,
+  batchBytesMax: 1024 * 1024,
   uncommittedBytesMax: 8 * 1024 * 1024,
   pendingCommandsMax: 16384,
   pendingReadsMax: 16384,
-  commandBytesMax: 1024 * 1024,
+  commandBytesMax: 256 * 1024,
   sessionsMax: 10000,
   sessionRepliesMax: 1024,
   sessionTimeoutMs: 60_000,

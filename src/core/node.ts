@@ -103,6 +103,9 @@ export class PaxosNode {
   #learnRequestedTick = Number.NEGATIVE_INFINITY;
   /** Requests this node must answer, by `routeKey(clientId, seq)`. */
   readonly #routes = new Map<string, number>();
+  #pumpWanted = false;
+  /** The commit point last written to disk. */
+  #persistedCommit = 0;
 
   constructor(options: NodeOptions) {
     assert(Number.isInteger(options.id) && options.id > 0, "node id must be a positive integer");
@@ -126,6 +129,20 @@ export class PaxosNode {
     }
     this.#logStart = this.#state.executed + 1;
     this.#electionTimeout = this.#randomElectionTimeout();
+    this.#persistedCommit = durable.committedThrough;
+    this.#replayCommitted(durable);
+  }
+
+  /** Re-applies the slots this node knew were decided before it stopped, from its own disk. */
+  #replayCommitted(durable: DurableState): void {
+    for (let slot = this.#state.executed + 1; slot <= durable.committedThrough; slot++) {
+      const value = durable.decided.get(slot) ?? durable.accepted.get(slot)?.value;
+      // Compaction may have dropped values of a node that is no longer a replica; it learns instead.
+      if (value === undefined && slot <= durable.truncatedThrough) break;
+      assert(value !== undefined, `committed slot ${slot} has no value on disk`);
+      this.#decided.set(slot, value);
+    }
+    this.#execute();
   }
 
   // ---- inputs ---------------------------------------------------------------------------------------
@@ -234,7 +251,8 @@ export class PaxosNode {
     }
     this.#routes.set(key, requestId);
     leader.pending.push(command);
-    this.#pump();
+    // Proposing waits for `ready()`, so every command the host hands over in one turn shares a slot.
+    this.#pumpWanted = true;
   }
 
   /**
@@ -264,14 +282,18 @@ export class PaxosNode {
     if (!leader.readRoundInFlight) this.#sendHeartbeats(leader, true);
   }
 
-  /** Drains the effects produced since the last call. */
+  /** Proposes what was submitted since the last call, then drains the effects. */
   ready(): Ready {
+    if (this.#pumpWanted) {
+      this.#pumpWanted = false;
+      this.#pump();
+    }
     return this.#outbox.drain();
   }
 
   /** True when `ready()` would return something. */
   hasReady(): boolean {
-    return !this.#outbox.empty;
+    return this.#pumpWanted || !this.#outbox.empty;
   }
 
   status(): NodeStatus {
@@ -442,12 +464,13 @@ export class PaxosNode {
       this.#stepDown(null);
       return;
     }
-    leader.heartbeatElapsed++;
-    if (leader.heartbeatElapsed >= this.limits.heartbeatTicks)
-      this.#sendHeartbeats(leader, leader.reads.length > 0);
     this.#retransmitPrepares();
     this.#retransmitAccepts(leader);
     this.#pump();
+    leader.heartbeatElapsed++;
+    if (leader.heartbeatElapsed >= this.limits.heartbeatTicks) {
+      this.#sendHeartbeats(leader, leader.reads.length > 0);
+    }
   }
 
   #sendHeartbeats(leader: LeaderState, newReadRound: boolean): void {
@@ -790,6 +813,9 @@ export class PaxosNode {
       return;
     }
     this.#decided.set(slot, value);
+    // The commit record says "the value is on this disk": write it out where the acceptor lacks it.
+    const local = this.#acceptor.acceptedAt(slot);
+    if (!local || !sameBatch(local.value, value)) this.#outbox.persist.push({ kind: "decide", slot, value });
   }
 
   /** Applies decided slots strictly in order, answers the requests this node holds, snapshots on schedule. */
@@ -820,6 +846,10 @@ export class PaxosNode {
       if (slot - this.#snapshotSlot >= this.limits.snapshotIntervalSlots) this.#takeSnapshot();
     }
     assert(!leader || leader.uncommittedBytes >= 0, "negative uncommitted bytes");
+    if (this.#state.executed > this.#persistedCommit) {
+      this.#persistedCommit = this.#state.executed;
+      this.#outbox.persist.push({ kind: "commit", throughSlot: this.#state.executed });
+    }
     if (leader && this.#role === "leader") {
       if (!this.#isReplicaMember()) {
         this.#stepDown(null);

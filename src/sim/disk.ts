@@ -63,6 +63,8 @@ export class SimDisk {
       campaignRound: this.#image.campaignRound,
       accepted: new Map(this.#image.accepted),
       truncatedThrough: this.#image.truncatedThrough,
+      decided: new Map(this.#image.decided),
+      committedThrough: this.#image.committedThrough,
       snapshot: this.#image.snapshot,
     };
   }

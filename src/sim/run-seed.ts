@@ -161,6 +161,13 @@ export function runSeed(options: SeedOptions): SeedResult {
     for (const { slot, batch } of applied) {
       const first = chosen.get(slot);
       if (!first) {
+        if (process.env.CONCOORD_SIM_TRACE_SLOT) {
+          for (const c of batch.commands)
+            if (c.body.kind === "reconfig")
+              console.error(
+                `${queue.now.toFixed(1)} slot ${slot} reconfig ${JSON.stringify(c.body.change)} first applied by ${node.id}`,
+              );
+        }
         chosen.set(slot, batch);
         stats.slots = Math.max(stats.slots, slot);
       } else if (batchKey(first) !== batchKey(batch)) {
@@ -265,15 +272,23 @@ export function runSeed(options: SeedOptions): SeedResult {
       net.partition(ids.slice(0, cut), ids.slice(cut));
       stats.partitions++;
       queue.after(faultRng.float(100, 2000), () => net.healAll());
-    } else if (roll < 0.6) {
+    } else if (roll < 0.55) {
       const ids = memberIds();
       net.block(faultRng.pick(ids), faultRng.pick(ids));
       stats.partitions++;
       queue.after(faultRng.float(100, 1500), () => net.healAll());
-    } else if (roll < 0.68) {
+    } else if (roll < 0.7) {
       const node = faultRng.pick(alive.length > 0 ? alive : [...nodes.values()]);
-      node.pause(faultRng.float(100, 2000));
+      const pauseMs = faultRng.float(100, 2000);
+      node.pause(pauseMs);
       stats.pauses++;
+      if (faultRng.chance(0.5)) {
+        // Often paired with a cut to one peer: the paused node wakes up still believing in its old role,
+        // and the peer that replaced it cannot tell it so.
+        const peer = faultRng.pick(memberIds());
+        net.partition([node.id], [peer]);
+        queue.after(pauseMs + faultRng.float(0, 1000), () => net.healAll());
+      }
     } else if (roll < 0.75) {
       const ids = memberIds();
       net.clog(
@@ -359,6 +374,10 @@ export function runSeed(options: SeedOptions): SeedResult {
     violations.push(`invariant: ${error.message}`);
   }
 
+  if (violations.length > 0 && process.env.CONCOORD_SIM_TRACE_SLOT) {
+    for (const n of nodes.values())
+      console.error(`final ${n.id} retired=${n.retired} ${JSON.stringify(n.core?.status() ?? null)}`);
+  }
   stats.virtualMs = Math.round(queue.now);
   stats.messages = net.sent;
   stats.nodes = nodes.size;

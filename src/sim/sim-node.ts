@@ -14,6 +14,8 @@ import type { Prng } from "./prng.ts";
 /** How long a host that does not sync leaves data in the page cache (the planted bug). */
 const LAZY_WRITEBACK_MS_MAX = 500;
 
+const INPUT_AFTER_TIMERS_MS = 0.001;
+
 /** Disk timing of one seed. */
 export interface DiskTiming {
   syncMsMin: number;
@@ -143,7 +145,8 @@ export class SimNode {
     if (!core) return;
     if (this.#queue.now < this.#pausedUntilMs) {
       const incarnation = this.incarnation;
-      this.#queue.at(this.#pausedUntilMs, () => {
+      // Node runs due timers before it polls for input, so after a freeze the timers come first.
+      this.#queue.at(this.#pausedUntilMs + INPUT_AFTER_TIMERS_MS, () => {
         if (this.incarnation === incarnation) this.receive(from, packet);
       });
       return;
@@ -197,11 +200,16 @@ export class SimNode {
     }
     const syncMs = ready.persist.length > 0 ? this.#syncDelayMs() : 0;
     this.#syncFreeAtMs = Math.max(this.#syncFreeAtMs, this.#queue.now) + syncMs;
-    this.#queue.at(this.#syncFreeAtMs, () => {
+    const complete = (): void => {
       if (this.incarnation !== incarnation || !this.core) return;
+      if (this.#queue.now < this.#pausedUntilMs) {
+        this.#queue.at(this.#pausedUntilMs, complete);
+        return;
+      }
       this.disk.sync(batch);
       this.#release(ready);
-    });
+    };
+    this.#queue.at(this.#syncFreeAtMs, complete);
   }
 
   #syncDelayMs(): number {
