@@ -391,6 +391,15 @@ export class PaxosNode {
       return;
     }
     leader.recordPromise(from, message, this.#tick);
+    if (Number.isFinite(message.coveredThrough)) {
+      // The report stopped at the message limit: ask for the next part now rather than at a retransmit.
+      leader.prepareSentTick.set(from, this.#tick);
+      this.#outbox.send(from, {
+        type: "prepare",
+        ballot: leader.ballot,
+        fromSlot: message.coveredThrough + 1,
+      });
+    }
     const slot = Math.max(leader.nextSlot, this.#state.executed + 1);
     if (this.#role === "candidate" && leader.preparedFor(this.#configForProposal(slot), slot)) {
       this.#role = "leader";
@@ -457,7 +466,7 @@ export class PaxosNode {
 
   #leaderTick(): void {
     const leader = this.#leader;
-    assert(leader !== null && leader.active, "leader tick without leader state");
+    assert(leader?.active === true, "leader tick without leader state");
     const configs = this.#state.windowConfigs();
     // Check quorum: a leader cut off from a majority stops, so clients go to the side that can decide.
     if (!leader.hasQuorumContact(configs, this.#tick, this.limits.electionTicks)) {

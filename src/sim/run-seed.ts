@@ -15,6 +15,8 @@ import type { ClientTiming } from "./sim-client.ts";
 import { SimClient } from "./sim-client.ts";
 import type { DiskTiming } from "./sim-node.ts";
 import { SimNode } from "./sim-node.ts";
+import type { SimTrace } from "./trace.ts";
+import { NO_TRACE } from "./trace.ts";
 import type { WorkloadHistory } from "./workload.ts";
 import { OpBudget, WorkloadDriver } from "./workload.ts";
 
@@ -24,6 +26,7 @@ export interface SeedOptions {
   /** Client operations to run (the final reads come on top). */
   readonly ops: number;
   readonly bugs: PlantedBugs;
+  readonly trace?: SimTrace;
 }
 
 /** What one seed found. */
@@ -131,6 +134,7 @@ export function runSeed(options: SeedOptions): SeedResult {
   const profile = chooseProfile(rng.fork());
   const queue = new EventQueue();
   const violations: string[] = [];
+  const trace = options.trace ?? NO_TRACE;
   const stats: SeedStats = {
     virtualMs: 0,
     nodes: profile.members.length,
@@ -161,18 +165,17 @@ export function runSeed(options: SeedOptions): SeedResult {
     for (const { slot, batch } of applied) {
       const first = chosen.get(slot);
       if (!first) {
-        if (process.env.CONCOORD_SIM_TRACE_SLOT) {
-          for (const c of batch.commands)
-            if (c.body.kind === "reconfig")
-              console.error(
-                `${queue.now.toFixed(1)} slot ${slot} reconfig ${JSON.stringify(c.body.change)} first applied by ${node.id}`,
-              );
+        for (const c of batch.commands) {
+          if (c.body.kind === "reconfig")
+            trace.event(queue.now, `slot ${slot}: ${JSON.stringify(c.body.change)}`);
         }
         chosen.set(slot, batch);
         stats.slots = Math.max(stats.slots, slot);
       } else if (batchKey(first) !== batchKey(batch)) {
-        if (process.env.CONCOORD_SIM_TRACE_SLOT)
-          console.error(`DIVERGE node ${node.id} slot ${slot} ${batchKey(first)} vs ${batchKey(batch)}`);
+        trace.event(
+          queue.now,
+          `slot ${slot}: node ${node.id} applied ${batchKey(batch)}, first ${batchKey(first)}`,
+        );
         violations.push(`agreement: node ${node.id} applied a different value in slot ${slot}`);
       }
     }
@@ -192,6 +195,7 @@ export function runSeed(options: SeedOptions): SeedResult {
       tickMs: 10 * nodeRng.float(0.9, 1.1),
       disk: profile.disk,
       onApplied,
+      trace,
     });
     nodes.set(id, node);
     node.start();
@@ -374,9 +378,11 @@ export function runSeed(options: SeedOptions): SeedResult {
     violations.push(`invariant: ${error.message}`);
   }
 
-  if (violations.length > 0 && process.env.CONCOORD_SIM_TRACE_SLOT) {
-    for (const n of nodes.values())
-      console.error(`final ${n.id} retired=${n.retired} ${JSON.stringify(n.core?.status() ?? null)}`);
+  for (const n of nodes.values()) {
+    trace.event(
+      queue.now,
+      `final node ${n.id}${n.retired ? " (retired)" : ""} ${JSON.stringify(n.core?.status() ?? null)}`,
+    );
   }
   stats.virtualMs = Math.round(queue.now);
   stats.messages = net.sent;

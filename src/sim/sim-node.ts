@@ -10,6 +10,7 @@ import { KvMachine } from "./kv-machine.ts";
 import type { SimNetwork } from "./network.ts";
 import type { Packet } from "./packets.ts";
 import type { Prng } from "./prng.ts";
+import type { SimTrace } from "./trace.ts";
 
 /** How long a host that does not sync leaves data in the page cache (the planted bug). */
 const LAZY_WRITEBACK_MS_MAX = 500;
@@ -53,6 +54,7 @@ export class SimNode {
   readonly #tickMs: number;
   readonly #disk: DiskTiming;
   readonly #onApplied: (node: SimNode, applied: readonly AppliedSlot[]) => void;
+  readonly #trace: SimTrace;
   #syncFreeAtMs = 0;
   /** A paused process (a long GC, a frozen VM) runs nothing until this time; its input waits. */
   #pausedUntilMs = 0;
@@ -71,7 +73,9 @@ export class SimNode {
     tickMs: number;
     disk: DiskTiming;
     onApplied: (node: SimNode, applied: readonly AppliedSlot[]) => void;
+    trace: SimTrace;
   }) {
+    this.#trace = options.trace;
     this.id = options.id;
     this.#queue = options.queue;
     this.#net = options.net;
@@ -110,7 +114,7 @@ export class SimNode {
   /** Power loss: volatile state is gone, and so are unsynced writes (in part or whole). */
   crash(): CrashLoss {
     if (!this.core) return "none";
-    if (TRACE_SLOT) console.error(`${this.#queue.now.toFixed(1)} crash ${this.id} role=${this.core.role}`);
+    this.#trace.event(this.#queue.now, `crash ${this.id} (was ${this.core.role})`);
     this.core = null;
     return this.disk.crash(this.#rng);
   }
@@ -153,7 +157,7 @@ export class SimNode {
     }
     switch (packet.kind) {
       case "peer":
-        traceMessage(this.#queue.now, from, this.id, packet.message);
+        this.#trace.message(this.#queue.now, from, this.id, packet.message);
         core.step(from, packet.message);
         break;
       case "command": {
@@ -181,10 +185,10 @@ export class SimNode {
   /** Writes the batch, schedules its sync, and releases its messages and replies once it is durable. */
   #flush(): void {
     const core = this.core;
-    if (!core || !core.hasReady()) return;
-    if (TRACE_SLOT && core.role !== this.#lastRole) {
+    if (!core?.hasReady()) return;
+    if (this.#trace.enabled && core.role !== this.#lastRole) {
       this.#lastRole = core.role;
-      console.error(`${this.#queue.now.toFixed(1)} role ${this.id} ${JSON.stringify(core.status())}`);
+      this.#trace.event(this.#queue.now, `node ${this.id} ${JSON.stringify(core.status())}`);
     }
     const ready = core.ready();
     if (ready.applied.length > 0) this.#onApplied(this, ready.applied);
@@ -228,39 +232,5 @@ export class SimNode {
       this.#requests.delete(requestId);
       this.#net.send(this.id, route.client, { kind: "response", requestId: route.clientRequestId, reply });
     }
-  }
-}
-
-const TRACE_SLOT = Number(process.env.CONCOORD_SIM_TRACE_SLOT ?? 0);
-
-/** Debug aid: prints the traffic that concerns one slot when CONCOORD_SIM_TRACE_SLOT is set. */
-function traceMessage(
-  now: number,
-  from: number,
-  to: number,
-  message: import("../core/messages.ts").Message,
-): void {
-  if (!TRACE_SLOT) return;
-  const b = (x: { round: number; nodeId: number }) => `${x.round}.${x.nodeId}`;
-  if (message.type === "accept") {
-    const e = message.entries.find((x) => x.slot === TRACE_SLOT);
-    if (e)
-      console.error(
-        `${now.toFixed(1)} accept ${from}->${to} b=${b(message.ballot)} v=${e.value.timeMs}/${e.value.commands.length} commit=${message.commitThrough}`,
-      );
-  } else if (message.type === "promise") {
-    const e = message.accepted.find((x) => x.slot === TRACE_SLOT);
-    console.error(
-      `${now.toFixed(1)} promise ${from}->${to} b=${b(message.ballot)} has=${e ? `${b(e.ballot)}:${e.value.timeMs}/${e.value.commands.length}` : "-"} cov=${message.coveredThrough} tr=${message.truncatedThrough}`,
-    );
-  } else if (message.type === "prepare") {
-    console.error(`${now.toFixed(1)} prepare ${from}->${to} b=${b(message.ballot)} from=${message.fromSlot}`);
-  } else if (message.type === "learn") {
-    const e = message.entries.find((x) => x.slot === TRACE_SLOT);
-    console.error(
-      `${now.toFixed(1)} learn ${from}->${to} snap=${message.snapshot?.slot ?? "-"} v=${e ? `${e.value.timeMs}/${e.value.commands.length}` : "-"}`,
-    );
-  } else if (message.type === "heartbeat" && message.commitThrough >= TRACE_SLOT) {
-    // commit points are noisy; only the first few are interesting
   }
 }

@@ -161,8 +161,7 @@ export class Harness {
     const requestId = this.propose(id, { clientId: 0, seq: nonce, ackedThrough: 0, body: { kind: "open" } });
     this.stabilize();
     const reply = this.replies.get(requestId);
-    if (!reply || !reply.ok || !("sessionId" in reply))
-      throw new Error(`open failed: ${JSON.stringify(reply)}`);
+    if (!reply?.ok || !("sessionId" in reply)) throw new Error(`open failed: ${JSON.stringify(reply)}`);
     return reply.sessionId;
   }
 

@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { batchBytes } from "../../src/core/command.ts";
+import { resolveLimits } from "../../src/core/limits.ts";
+import type { AcceptMessage, PromiseMessage } from "../../src/core/messages.ts";
+import { encodeJson } from "../../src/sim/kv-machine.ts";
+import { Harness, inc, write } from "./harness.ts";
+
+function bigWrite(clientId: number, seq: number, bytes: number) {
+  const filler = "x".repeat(bytes);
+  return {
+    clientId,
+    seq,
+    ackedThrough: seq - 1,
+    body: { kind: "op" as const, op: encodeJson({ t: "write", k: filler, v: seq }) },
+  };
+}
+
+describe("limits", () => {
+  it("resolveLimits refuses incoherent limits", () => {
+    assert.throws(() => resolveLimits({ alpha: 0 }), /alpha must be a positive integer/);
+    assert.throws(() => resolveLimits({ commandBytesMax: 10, batchBytesMax: 5 }), /commandBytesMax/);
+    assert.throws(
+      () => resolveLimits({ commandBytesMax: 1000, batchBytesMax: 3000, messageBytesMax: 4000 }),
+      /half of messageBytesMax/,
+    );
+    assert.throws(() => resolveLimits({ heartbeatTicks: 10, electionTicks: 10 }), /heartbeatTicks/);
+  });
+
+  it("batchBytesMax: a slot never carries more than its byte budget", () => {
+    const h = new Harness({
+      members: 3,
+      limits: { batchBytesMax: 1000, commandBytesMax: 400, batchCommandsMax: 100 },
+    });
+    h.elect(1);
+    const s = h.openSession(1);
+    for (let seq = 1; seq <= 10; seq++) h.node(1).propose(seq, bigWrite(s, seq, 300));
+    h.flush();
+    const entries = h
+      .messages("accept", (m) => m.to === 2)
+      .flatMap((m) => (m.message as AcceptMessage).entries);
+    assert.ok(entries.length >= 4, `ten 300-byte commands need several slots, got ${entries.length}`);
+    for (const e of entries)
+      assert.ok(batchBytes(e.value) <= 1000, `slot ${e.slot} holds ${batchBytes(e.value)} bytes`);
+    h.stabilize();
+    for (let seq = 1; seq <= 10; seq++) assert.equal(h.result(seq), true);
+  });
+
+  it("commandBytesMax: an operation over it is refused with TooLarge and nothing is proposed", () => {
+    const h = new Harness({ members: 3, limits: { commandBytesMax: 100 } });
+    h.elect(1);
+    const s = h.openSession(1);
+    h.dropWhere(() => true);
+    const id = h.propose(1, bigWrite(s, 1, 200));
+    assert.equal(h.result(id), "TooLarge");
+    assert.equal(h.messages("accept").length, 0);
+  });
+
+  it("uncommittedBytesMax: a leader without a quorum stops proposing and queues", () => {
+    const h = new Harness({
+      members: 3,
+      limits: { uncommittedBytesMax: 1000, batchCommandsMax: 1, alpha: 100 },
+    });
+    h.elect(1);
+    const s = h.openSession(1);
+    for (let seq = 1; seq <= 20; seq++) h.node(1).propose(seq, bigWrite(s, seq, 200));
+    h.flush();
+    const proposed = h
+      .messages("accept", (m) => m.to === 2)
+      .flatMap((m) => (m.message as AcceptMessage).entries);
+    const bytes = proposed.reduce((sum, e) => sum + batchBytes(e.value), 0);
+    assert.ok(proposed.length < 20, "not everything went out");
+    assert.ok(
+      bytes - batchBytes(proposed.at(-1)!.value) < 1000,
+      `in flight before the last slot: ${bytes} bytes`,
+    );
+    h.stabilize();
+    for (let seq = 1; seq <= 20; seq++)
+      assert.equal(h.result(seq), true, `command ${seq} completes once slots free up`);
+  });
+
+  it("pendingCommandsMax and pendingReadsMax: past them the leader answers Busy", () => {
+    const h = new Harness({
+      members: 3,
+      limits: { pendingCommandsMax: 3, pendingReadsMax: 2, alpha: 1, batchCommandsMax: 1 },
+    });
+    h.elect(1);
+    const s = h.openSession(1);
+    h.dropWhere(() => true);
+    const ids = [1, 2, 3, 4, 5].map((seq) => h.propose(1, inc(s, seq)));
+    assert.deepEqual(
+      ids.map((id) => h.result(id)),
+      [undefined, undefined, undefined, undefined, "Busy"],
+      "one proposed, three queued, the fifth refused",
+    );
+    const reads = [1, 2, 3].map(() => h.read(1, "c"));
+    assert.equal(h.result(reads[2]!), "Busy");
+  });
+
+  it("sessionsMax: the least recently used session is evicted, and its next command is refused", () => {
+    const h = new Harness({ members: 3, limits: { sessionsMax: 2 } });
+    h.elect(1);
+    const a = h.openSession(1, 1);
+    const b = h.openSession(1, 2);
+    const useB = h.propose(1, inc(b, 1));
+    h.stabilize();
+    assert.equal(h.result(useB), 1);
+    const c = h.openSession(1, 3);
+    assert.equal(h.node(1).status().sessions, 2);
+    const late = h.propose(1, inc(a, 1));
+    h.stabilize();
+    assert.equal(h.result(late), "SessionExpired", "session a was the least recently used");
+    const ok = h.propose(1, inc(c, 1));
+    h.stabilize();
+    assert.equal(h.result(ok), 2);
+  });
+
+  it("sessionRepliesMax: a client with too many unacknowledged calls is refused", () => {
+    const h = new Harness({ members: 3, limits: { sessionRepliesMax: 3 } });
+    h.elect(1);
+    const s = h.openSession(1);
+    const noAck = (seq: number) => ({ ...inc(s, seq), ackedThrough: 0 });
+    const ids = [1, 2, 3, 4].map((seq) => h.propose(1, noAck(seq)));
+    h.stabilize();
+    assert.deepEqual(
+      ids.map((id) => h.result(id)),
+      [1, 2, 3, "TooManyInFlight"],
+    );
+    const acked = h.propose(1, inc(s, 5));
+    h.stabilize();
+    assert.equal(h.result(acked), 4, "acknowledging frees the session's reply slots");
+  });
+
+  it("sessionTimeoutMs: an idle session expires through the log at the same slot everywhere", () => {
+    const h = new Harness({ members: 3, limits: { sessionTimeoutMs: 1000 } });
+    h.elect(1);
+    const idle = h.openSession(1, 1);
+    const busy = h.openSession(1, 2);
+    for (let t = 1; t <= 6; t++) {
+      h.node(1).tick(t * 400);
+      h.flush();
+      h.propose(1, inc(busy, t));
+      h.stabilize();
+    }
+    const late = h.propose(1, inc(idle, 1));
+    h.stabilize();
+    assert.equal(h.result(late), "SessionExpired");
+    h.tickAll(4);
+    for (const id of [2, 3]) assert.equal(h.node(id).status().sessions, h.node(1).status().sessions);
+  });
+
+  it("messageBytesMax: accepts are split and a promise reports in parts; the candidate asks for the rest", () => {
+    const limits = {
+      messageBytesMax: 4000,
+      batchBytesMax: 1000,
+      commandBytesMax: 900,
+      batchCommandsMax: 1,
+      alpha: 50,
+    };
+    const h = new Harness({ members: 3, limits });
+    h.elect(1);
+    const s = h.openSession(1);
+    for (let seq = 1; seq <= 30; seq++) h.node(1).propose(seq, bigWrite(s, seq, 400));
+    h.flush();
+    const accepts = h.messages("accept", (m) => m.to === 2);
+    assert.ok(accepts.length > 1, "thirty slots went out in several accept messages");
+    // Only node 3 accepts them; then the leader dies and node 2 must recover every value from node 3.
+    h.deliver((m) => m.message.type === "accept" && m.to === 3);
+    h.crash(1);
+    h.dropWhere(() => true);
+    const partial: PromiseMessage[] = [];
+    const watch = (): void => {
+      for (const m of h.messages("promise", (x) => x.from === 3)) partial.push(m.message as PromiseMessage);
+    };
+    for (let i = 0; i < 40 && h.node(2).executed < 31; i++) {
+      h.tick(2);
+      h.tick(3);
+      for (let j = 0; j < 50 && h.network.length > 0; j++) {
+        watch();
+        h.deliver();
+      }
+    }
+    assert.ok(h.node(2).executed >= 31, `recovered through slot ${h.node(2).executed}`);
+    assert.ok(
+      partial.filter((p) => Number.isFinite(p.coveredThrough)).length >= 2,
+      "node 3 reported in parts",
+    );
+    const read = h.read(2, "x".repeat(400));
+    h.stabilize();
+    assert.equal(h.result(read), 30, "the last write survived the leader change");
+  });
+
+  it("write helper keeps values apart per key", () => {
+    const h = new Harness({ members: 3 });
+    h.elect(1);
+    const s = h.openSession(1);
+    h.propose(1, write(s, 1, "r", 7));
+    h.stabilize();
+    const r = h.read(1, "r");
+    h.stabilize();
+    assert.equal(h.result(r), 7);
+  });
+});
