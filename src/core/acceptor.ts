@@ -53,7 +53,9 @@ export class Acceptor {
   /** Raises the promise to `ballot` if it is higher; true when it did. */
   raise(ballot: Ballot): boolean {
     if (compareBallots(ballot, this.#promised) <= 0) return false;
+    const previous = this.#promised;
     this.#promised = ballot;
+    assert(compareBallots(this.#promised, previous) > 0, "a promise only grows");
     this.#outbox.persist.push({ kind: "promise", ballot });
     return true;
   }

@@ -5,7 +5,7 @@ import { ballotsEqual, compareBallots, formatBallot } from "./ballot.ts";
 import type { Batch, Command, Reply } from "./command.ts";
 import { batchBytes, commandBytes, routeKey } from "./command.ts";
 import type { Config } from "./config.ts";
-import { acceptorIds, findMember, formatConfig, replicaIds } from "./config.ts";
+import { acceptorIds, findMember, formatConfig, quorumSize, replicaIds } from "./config.ts";
 import type { DurableState } from "./durable.ts";
 import { emptyDurableState } from "./durable.ts";
 import { LeaderState } from "./leader.ts";
@@ -347,6 +347,7 @@ export class PaxosNode {
 
   #campaign(): void {
     const round = Math.max(this.#campaignRound, this.#maxRoundSeen, this.#acceptor.promised.round) + 1;
+    assert(round > this.#campaignRound && round > this.#acceptor.promised.round, "ballots only grow");
     this.#campaignRound = round;
     this.#maxRoundSeen = round;
     // Durable before any prepare leaves: a restarted node must never reuse a ballot it may have used.
@@ -369,6 +370,7 @@ export class PaxosNode {
     if (!leader) return;
     for (const config of this.#state.windowConfigs()) {
       for (const id of leader.missingCoverage(config, leader.nextSlot)) {
+        if (id === this.id && !this.#selfPrepareDue(leader, config)) continue;
         const sent = leader.prepareSentTick.get(id);
         if (sent !== undefined && this.#tick - sent < this.limits.retransmitTicks) continue;
         leader.prepareSentTick.set(id, this.#tick);
@@ -377,6 +379,17 @@ export class PaxosNode {
         this.#outbox.send(id, { type: "prepare", ballot: leader.ballot, fromSlot });
       }
     }
+  }
+
+  /**
+   * A candidate asks its own acceptor last, once the others' promises would make a quorum with it. A
+   * node cut off from the cluster then never raises its own promise, so when it comes back its higher
+   * ballot does not depose a leader everybody else still follows (the job PreVote does in Raft).
+   */
+  #selfPrepareDue(leader: LeaderState, config: Config): boolean {
+    let others = 0;
+    for (const id of acceptorIds(config)) if (id !== this.id && leader.promises.has(id)) others++;
+    return others + 1 >= quorumSize(config);
   }
 
   #onPromise(from: number, message: PromiseMessage): void {
@@ -391,6 +404,7 @@ export class PaxosNode {
       return;
     }
     leader.recordPromise(from, message, this.#tick);
+    if (from !== this.id && !leader.promises.has(this.id)) this.#retransmitPrepares();
     if (Number.isFinite(message.coveredThrough)) {
       // The report stopped at the message limit: ask for the next part now rather than at a retransmit.
       leader.prepareSentTick.set(from, this.#tick);
@@ -702,7 +716,11 @@ export class PaxosNode {
     this.#leaderContactTick = this.#tick;
     if (ballot.nodeId !== this.id) {
       this.#electionElapsed = 0;
-      if (this.#leader && compareBallots(ballot, this.#leader.ballot) > 0) this.#stepDown(ballot.nodeId);
+      // A live leader this node's acceptor accepts ends a campaign, and deposes a lower-ballot leader.
+      const leader = this.#leader;
+      if (leader && (this.#role === "candidate" || compareBallots(ballot, leader.ballot) > 0)) {
+        this.#stepDown(ballot.nodeId);
+      }
     }
     return true;
   }

@@ -13,15 +13,42 @@ describe("election", () => {
     const prepares = h.messages("prepare");
     assert.deepEqual(
       prepares.map((m) => m.to),
-      [1, 2, 3],
+      [2, 3],
+      "the others first; its own acceptor only once a quorum is in sight",
     );
     for (const p of prepares)
       assert.deepEqual(p.message, { type: "prepare", ballot: { round: 1, nodeId: 1 }, fromSlot: 1 });
     h.deliver((m) => m.message.type === "prepare");
-    assert.equal(h.messages("promise").length, 3);
-    h.deliver((m) => m.message.type === "promise" && m.from !== 3);
+    assert.equal(h.messages("promise").length, 2);
+    h.deliver((m) => m.message.type === "promise" && m.from === 2);
+    assert.deepEqual(
+      h.messages("prepare").map((m) => m.to),
+      [1],
+      "one promise plus its own make a quorum: now it asks itself",
+    );
+    h.deliver((m) => m.message.type === "prepare");
+    h.deliver((m) => m.message.type === "promise" && m.from === 1);
     assert.equal(h.node(1).role, "leader", "two promises of three are a quorum");
     assert.ok(h.messages("heartbeat").length >= 2, "a new leader announces itself at once");
+  });
+
+  it("a node that campaigned alone does not depose the leader when it returns", () => {
+    const h = new Harness({ members: 3 });
+    h.elect(1);
+    const isolated = (m: { from: number; to: number }) => m.from === 3 || m.to === 3;
+    for (let i = 0; i < 40; i++) {
+      h.tick(1);
+      h.tick(2);
+      h.tick(3);
+      h.dropWhere(isolated);
+      h.stabilize();
+    }
+    assert.equal(h.node(3).role, "candidate", "node 3 kept trying on its own");
+    assert.equal(h.node(3).status().promised, "1.1", "but never promised its own ballot");
+    h.tickAll(10);
+    assert.equal(h.node(1).role, "leader");
+    assert.equal(h.node(1).status().ballot, "1.1", "the leader was not deposed");
+    assert.equal(h.node(3).role, "follower");
   });
 
   it("no dueling: a replica that lost contact cannot depose a leader the others still hear", () => {
