@@ -1,13 +1,15 @@
 /**
  * concoord: replicated coordination objects for Node.js and TypeScript.
  *
- * This entry point exports the consensus core and the linearizability checker; the networked client
- * joins it when nodes speak TCP.
- *
  * @example
  * ```ts
- * import { PaxosNode, checkHistory, counterModel } from "concoord";
+ * import { connect } from "concoord";
+ * const client = await connect("127.0.0.1:14000,127.0.0.1:14001,127.0.0.1:14002", { timeoutMs: 5000 });
+ * const counter = client.object<Counter>();
+ * await counter.increment();
+ * await client.close();
  * ```
  */
-export * from "./check/index.ts";
-export * from "./core/index.ts";
+export type { ConnectOptions, Remote } from "./client/client.ts";
+export { Client, connect } from "./client/client.ts";
+export { ConnectionError, RemoteError, SessionExpiredError, TimeoutError } from "./client/errors.ts";

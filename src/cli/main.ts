@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { runCommand } from "./cli-error.ts";
 
 /**
  * The `concoord` command. Each subcommand loads its own modules when it runs, so `--help` stays fast.
  *
  * @example
  * ```sh
- * concoord sim --seeds 100
+ * concoord replica -f counter.ts -c Counter -p 14000 --peers 127.0.0.1:14000,127.0.0.1:14001,127.0.0.1:14002
  * ```
  */
 export function buildProgram(): Command {
@@ -16,19 +17,132 @@ export function buildProgram(): Command {
   };
   const program = new Command("concoord")
     .description("Replicated coordination objects kept linearizable by Multi-Paxos")
-    .version(pkg.version)
-    .showHelpAfterError();
+    .version(pkg.version);
+
+  const nodeOptions = (command: Command): Command =>
+    command
+      .option("-a, --addr <ADDR>", "address to listen on and be known by", "127.0.0.1")
+      .option("-p, --port <PORT>", "port (default: a free one in 14000-15000, printed)")
+      .option(
+        "--peers <HOST:PORT,...>",
+        "the replicas of the cluster, this one included (same list on every node)",
+      )
+      .option("--acceptors <HOST:PORT,...>", "the acceptor-only members (same list on every node)")
+      .option(
+        "-w, --data-dir <DIR>",
+        "where to keep the log and snapshots (default ./concoord-data/<host>-<port>)",
+      )
+      .option("--in-memory", "keep nothing on disk (a crash of a majority loses data)")
+      .option("-l, --logger <HOST:PORT>", "also send log lines to a TCP log sink")
+      .option("-d, --debug", "debug logs");
+
+  nodeOptions(
+    program
+      .command("replica")
+      .description("run a replica that hosts the object and may lead")
+      .requiredOption("-f, --file <FILE>", "the object's .ts or .js file")
+      .requiredOption("-c, --class <CLASS>", "the class to replicate"),
+  ).action((opts: Record<string, string | boolean | undefined>) =>
+    runCommand("replica", async () => {
+      const { runNode } = await import("./commands/node.ts");
+      return runNode("replica", {
+        ...nodeFlags(opts),
+        file: opts.file as string,
+        className: opts.class as string,
+      });
+    }),
+  );
+
+  nodeOptions(
+    program.command("acceptor").description("run an acceptor-only node (votes and stores accepted values)"),
+  ).action((opts: Record<string, string | boolean | undefined>) =>
+    runCommand("acceptor", async () => {
+      const { runNode } = await import("./commands/node.ts");
+      return runNode("acceptor", nodeFlags(opts));
+    }),
+  );
+
+  program
+    .command("call")
+    .description("call a method from the shell; arguments are JSON where they parse, else strings")
+    .requiredOption("-b, --bootstrap <HOST:PORT,...>", "nodes of the cluster")
+    .option("-o, --object <NAME>", "which object, when the cluster hosts several")
+    .option("-t, --timeout <MS>", "give up after this long (the outcome is then unknown)", "5000")
+    .argument("<method>")
+    .argument("[args...]")
+    .action(
+      (method: string, args: string[], opts: { bootstrap: string; object?: string; timeout?: string }) =>
+        runCommand("call", async () => {
+          const { runCall } = await import("./commands/call.ts");
+          return runCall(method, args, opts);
+        }),
+    );
+
+  program
+    .command("status")
+    .description("show a node's role, ballot, leader, executed slot, members and data directory as JSON")
+    .requiredOption("-b, --bootstrap <HOST:PORT>", "the node to ask")
+    .option("--pretty", "a table instead of JSON")
+    .action((opts: { bootstrap: string; pretty?: boolean }) =>
+      runCommand("status", async () => {
+        const { runStatus } = await import("./commands/status.ts");
+        return runStatus(opts);
+      }),
+    );
+
+  program
+    .command("dev")
+    .description("start a local durable cluster (the tutorial's Counter by default) until Ctrl-C")
+    .addOption(new Option("--replicas <N>", "how many replicas").default("3"))
+    .option("-f, --file <FILE>", "the object's file")
+    .option("-c, --class <CLASS>", "the class to replicate")
+    .option("-a, --addr <ADDR>", "address to listen on", "127.0.0.1")
+    .option("--base-port <PORT>", "first port; replicas take the following ones", "14000")
+    .option("-w, --data-dir <DIR>", "parent of the replicas' data directories", "concoord-data")
+    .option("-v, --verbose", "show every replica log line")
+    .action((opts: Record<string, string | boolean | undefined>) =>
+      runCommand("dev", async () => {
+        const { runDev } = await import("./commands/dev.ts");
+        return runDev({
+          replicas: opts.replicas as string,
+          file: opts.file as string | undefined,
+          className: opts.class as string | undefined,
+          basePort: opts.basePort as string,
+          addr: opts.addr as string,
+          dataDir: opts.dataDir as string,
+          verbose: opts.verbose === true,
+        });
+      }),
+    );
+
   program
     .command("sim")
     .description("run the deterministic fault simulation of the consensus core (see `concoord sim --help`)")
     .helpOption(false)
     .allowUnknownOption(true)
     .argument("[args...]", "simulator flags: --seeds N, --seed S, --ops M, --bug NAME, --trace")
-    .action(async (args: string[]) => {
-      const { simCommand } = await import("../sim/cli.ts");
-      process.exitCode = await simCommand(args);
-    });
+    .action((args: string[]) =>
+      runCommand("sim", async () => {
+        const { simCommand } = await import("../sim/cli.ts");
+        return simCommand(args);
+      }),
+    );
   return program;
+}
+
+function nodeFlags(opts: Record<string, string | boolean | undefined>) {
+  const text = (k: string): string | undefined =>
+    typeof opts[k] === "string" ? (opts[k] as string) : undefined;
+  return {
+    addr: text("addr"),
+    port: text("port"),
+    peers: text("peers"),
+    acceptors: text("acceptors"),
+    dataDir: text("dataDir"),
+    inMemory: opts.inMemory === true,
+    logger: text("logger"),
+    debug: opts.debug === true,
+  };
 }
 
 await buildProgram().parseAsync(process.argv);

@@ -14,6 +14,8 @@ export interface Member {
   readonly id: number;
   readonly replica: boolean;
   readonly acceptor: boolean;
+  /** Where the host reaches the member (`host:port`); the core never reads it. */
+  readonly address?: string;
 }
 
 /** The members of the cluster, sorted by id. */

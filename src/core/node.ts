@@ -790,7 +790,8 @@ export class PaxosNode {
   }
 
   #onLearnRequest(from: number, fromSlot: number, wantSnapshot: boolean): void {
-    if (this.#state.latestConfig().members.length === 0) return;
+    // Only replicas hold the application's state; an acceptor-only node has nothing to teach.
+    if (findMember(this.#state.latestConfig(), this.id)?.replica !== true) return;
     if (fromSlot > this.#state.executed && !wantSnapshot) return;
     if (fromSlot < this.#logStart || wantSnapshot) {
       this.#outbox.send(from, { type: "learn", snapshot: this.#state.snapshot(), entries: [] });

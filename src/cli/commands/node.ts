@@ -1,0 +1,171 @@
+import { resolve } from "node:path";
+import type { Member } from "../../core/config.ts";
+import type { StateMachine } from "../../core/state-machine.ts";
+import type { Address } from "../../host/address.ts";
+import { formatAddress, parseAddressList } from "../../host/address.ts";
+import { clusterIdentity, initialMembers } from "../../host/membership.ts";
+import { NodeHost } from "../../host/node-host.ts";
+import { createLogger } from "../../log/logger.ts";
+import type { ObjectInfo } from "../../net/frames.ts";
+import { CliError } from "../cli-error.ts";
+import { canBind, findFreePort } from "../ports.ts";
+
+/** Options shared by `concoord replica` and `concoord acceptor`. */
+export interface NodeCommandOptions {
+  readonly file?: string;
+  readonly className?: string;
+  readonly addr?: string;
+  readonly port?: string;
+  readonly peers?: string;
+  readonly acceptors?: string;
+  readonly dataDir?: string;
+  readonly inMemory?: boolean;
+  readonly logger?: string;
+  readonly debug?: boolean;
+}
+
+/**
+ * Starts a node process and runs until SIGINT/SIGTERM: a replica hosting the object of `-f/-c`, or an
+ * acceptor that only votes and stores accepted values.
+ *
+ * @example
+ * ```ts
+ * await runNode("replica", { file: "counter.ts", className: "Counter", port: "14000" });
+ * ```
+ */
+export async function runNode(role: "replica" | "acceptor", options: NodeCommandOptions): Promise<number> {
+  const host = options.addr ?? "127.0.0.1";
+  const port = options.port === undefined ? await findFreePort(host) : parsePort(options.port);
+  if (options.port !== undefined && !(await canBind(host, port))) {
+    throw new CliError(`port ${port} on ${host} is in use (or not bindable); pick another with -p`);
+  }
+  const self: Address = { host, port };
+  const selfText = formatAddress(self);
+  const replicas = options.peers ? parseList(options.peers, "--peers") : role === "replica" ? [self] : [];
+  const acceptors = options.acceptors
+    ? parseList(options.acceptors, "--acceptors")
+    : role === "acceptor"
+      ? [self]
+      : [];
+  let members: Member[];
+  try {
+    members = initialMembers({ replicas, acceptors });
+  } catch (error) {
+    throw new CliError(`--peers/--acceptors: ${(error as Error).message}`);
+  }
+  const me = members.find((m) => m.address === selfText);
+  if (!me) {
+    const list = role === "replica" ? "--peers" : "--acceptors";
+    throw new CliError(
+      `this node's address ${selfText} is not in ${list} (${members.map((m) => m.address).join(",")})`,
+    );
+  }
+  if (me.replica !== (role === "replica")) {
+    throw new CliError(
+      `${selfText} is listed as ${me.replica ? "a replica (--peers)" : "an acceptor (--acceptors)"}`,
+    );
+  }
+
+  let machine: StateMachine;
+  let objects: ObjectInfo[] = [];
+  let codeHash: string | null = null;
+  if (role === "replica") {
+    if (!options.file || !options.className)
+      throw new CliError("a replica needs the object: -f FILE -c CLASS");
+    const { loadObjectFile, ObjectMachine } = await import("../../object/index.ts");
+    const loaded = await loadObjectFile({ file: resolve(options.file), className: options.className });
+    const objectMachine = new ObjectMachine(new Map([[options.className, loaded]]));
+    machine = objectMachine;
+    objects = objectMachine.info();
+    codeHash = loaded.codeHash;
+  } else {
+    machine = new AcceptorMachine();
+  }
+
+  const identity = clusterIdentity(members, codeHash);
+  const log = createLogger({
+    name: role,
+    debug: options.debug ?? false,
+    ...(options.logger ? { remote: options.logger } : {}),
+  });
+  const storageModule = await import("../../storage/index.ts");
+  let dataDir: string | null = null;
+  let storage:
+    | InstanceType<typeof storageModule.MemoryStorage>
+    | InstanceType<typeof storageModule.FileStorage>;
+  if (options.inMemory) {
+    if (options.dataDir) throw new CliError("choose either --data-dir or --in-memory");
+    log.warn("running in memory: a crash of a majority of the nodes loses the data");
+    process.stderr.write(
+      "concoord: --in-memory: nothing is written to disk; a crash of a majority loses data\n",
+    );
+    storage = new storageModule.MemoryStorage();
+  } else {
+    dataDir = resolve(options.dataDir ?? `concoord-data/${host}-${port}`);
+    storage = new storageModule.FileStorage({ dir: dataDir, identity });
+  }
+
+  let node: NodeHost;
+  try {
+    node = await NodeHost.start({
+      id: me.id,
+      members,
+      listen: self,
+      machine,
+      objects,
+      storage,
+      identity,
+      logger: log,
+    });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE")
+      throw new CliError(`port ${port} on ${host} is in use; pick another with -p`);
+    if (e.code === "EADDRNOTAVAIL") throw new CliError(`${host} is not an address of this machine (-a)`);
+    throw error;
+  }
+  process.stdout.write(
+    `concoord ${role} ${me.id} listening on ${selfText}${dataDir ? ` (data dir ${dataDir})` : " (in memory)"}\n`,
+  );
+  return await new Promise<number>((done) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, "stopping");
+      void node.stop().then(() => done(0));
+    };
+    node.onFatal(() => done(1));
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new CliError(`-p: "${text}" is not a port (1-65535)`);
+  return port;
+}
+
+function parseList(text: string, flag: string): Address[] {
+  try {
+    return parseAddressList(text);
+  } catch (error) {
+    throw new CliError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * An acceptor-only node never applies commands for clients (it is not a replica and never answers a
+ * learner), but the core keeps the membership in its replicated state, which needs a machine.
+ */
+class AcceptorMachine implements StateMachine {
+  apply(): Uint8Array {
+    return new Uint8Array(0);
+  }
+  query(): Uint8Array {
+    return new Uint8Array(0);
+  }
+  snapshot(): Uint8Array {
+    return new Uint8Array(0);
+  }
+  restore(): void {}
+}

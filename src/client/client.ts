@@ -1,0 +1,473 @@
+import { randomInt } from "node:crypto";
+import { connect as tcpConnect } from "node:net";
+import type { Command, CommandBody, Reply } from "../core/command.ts";
+import type { Member } from "../core/config.ts";
+import type { Address } from "../host/address.ts";
+import { parseAddress, parseAddressList } from "../host/address.ts";
+import { FrameConnection } from "../net/connection.ts";
+import type { Frame, ObjectInfo, WelcomeFrame } from "../net/frames.ts";
+import { PROTOCOL_VERSION } from "../net/frames.ts";
+import { decodeResult, encodeCall } from "../object/index.ts";
+import { ConnectionError, RemoteError, SessionExpiredError, TimeoutError } from "./errors.ts";
+
+/** How a client behaves. */
+export interface ConnectOptions {
+  /** How long one call may take, retries included, before it rejects with a Timeout (default 5000). */
+  readonly timeoutMs?: number;
+  /** How long to wait for one node to answer `hello` (default 1000). */
+  readonly connectTimeoutMs?: number;
+  /** Calls in flight at once; more wait in line (default 1024, the servers' per-session reply limit). */
+  readonly inFlightMax?: number;
+}
+
+/**
+ * The methods of `T`, each returning a Promise of its result: what `client.object<T>()` gives.
+ *
+ * @example
+ * ```ts
+ * const counter: Remote<Counter> = client.object<Counter>();
+ * await counter.increment();
+ * ```
+ */
+export type Remote<T> = {
+  // biome-ignore lint/suspicious/noExplicitAny: a method of any signature is mapped
+  [K in keyof T as T[K] extends (...args: any[]) => unknown ? K : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+} & {
+  /** Re-runs the object's constructor on the live replicated object. */
+  __concoordinit__(...args: unknown[]): Promise<void>;
+};
+
+interface PendingCall {
+  readonly kind: "command" | "read";
+  /** The session sequence number (commands) or a local id (reads). */
+  readonly key: number;
+  readonly body: CommandBody | null;
+  readonly query: Uint8Array | null;
+  readonly label: string;
+  readonly deadlineTimer: NodeJS.Timeout;
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (error: Error) => void;
+  attemptTimer: NodeJS.Timeout | null;
+}
+
+/** Time an attempt waits for its reply before the client tries another node. */
+const ATTEMPT_MS = 1000;
+/** Pause before retrying after `Busy` or when no node knows the leader. */
+const RETRY_PAUSE_MS = 20;
+
+/**
+ * A connection to a concoord cluster: it finds the leader (following hints), holds a session, pipelines
+ * calls over one TCP connection, and retries after a lost connection or a timeout with the same
+ * `(clientId, seq)`, so each call is applied at most once even across leader changes.
+ *
+ * @example
+ * ```ts
+ * const client = await connect("127.0.0.1:14000,127.0.0.1:14001", { timeoutMs: 5000 });
+ * const counter = client.object<Counter>();
+ * await counter.increment();
+ * await client.close();
+ * ```
+ */
+export class Client {
+  readonly #bootstrap: Address[];
+  readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #inFlightMax: number;
+  #members: Member[] = [];
+  #objects = new Map<string, ObjectInfo>();
+  #conn: FrameConnection | null = null;
+  #connecting: Promise<void> | null = null;
+  #leaderHint: number | null = null;
+  #nodeId: number | null = null;
+  #rotation = 0;
+  #sessionId = 0;
+  #seq = 0;
+  #nextFrameId = 1;
+  #nextReadKey = 1;
+  /** Frame id → the call it carried (several attempts of one call may be outstanding). */
+  readonly #frames = new Map<number, PendingCall>();
+  readonly #calls = new Map<string, PendingCall>();
+  readonly #waiting: (() => void)[] = [];
+  #closed = false;
+
+  private constructor(bootstrap: Address[], options: ConnectOptions) {
+    this.#bootstrap = bootstrap;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 1000;
+    this.#inFlightMax = options.inFlightMax ?? 1024;
+  }
+
+  /** Connects and opens a session. */
+  static async open(bootstrap: string, options: ConnectOptions = {}): Promise<Client> {
+    let addresses: Address[];
+    try {
+      addresses = parseAddressList(bootstrap);
+    } catch (error) {
+      throw new ConnectionError(`bad bootstrap "${bootstrap}": ${(error as Error).message}`);
+    }
+    if (addresses.length === 0) throw new ConnectionError("no bootstrap address given");
+    const client = new Client(addresses, options);
+    await client.#ensureConnected();
+    await client.#openSession();
+    return client;
+  }
+
+  /** The remote object `name` (by default the only one, or the one named after its class). */
+  object<T>(name?: string): Remote<T> {
+    const objectName = name ?? this.#defaultObject();
+    return new Proxy({} as Remote<T>, {
+      get: (_target, property) => {
+        if (typeof property !== "string" || property === "then") return undefined;
+        return (...args: unknown[]) => this.call(objectName, property, args);
+      },
+    });
+  }
+
+  /** Calls `method` on object `objectName` with msgpack-encodable arguments. */
+  async call(objectName: string, method: string, args: readonly unknown[]): Promise<unknown> {
+    if (this.#closed) throw new ConnectionError("client is closed");
+    const op = encodeCall({ object: objectName, method, args });
+    const readOnly = this.#objects.get(objectName)?.readOnlyMethods.includes(method) ?? false;
+    await this.#slot();
+    const reply = readOnly
+      ? await this.#submit("read", null, op, `${objectName}.${method}`)
+      : await this.#submit("command", { kind: "op", op }, null, `${objectName}.${method}`);
+    if (!reply.ok) throw new RemoteError(reply.error, reply.message);
+    if (!("result" in reply)) throw new RemoteError("BadReply", "the node answered without a result");
+    const result = decodeResult(reply.result);
+    if (!result.ok) throw new RemoteError(result.error.name, result.error.message);
+    return result.value;
+  }
+
+  /** Closes the connection; calls still in flight reject. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const call of [...this.#calls.values()])
+      this.#settle(call, null, new ConnectionError("client closed"));
+    this.#conn?.close();
+    this.#conn = null;
+  }
+
+  /** The members as the cluster described them, and the node this client talks to. */
+  get view(): { members: readonly Member[]; nodeId: number | null; sessionId: number } {
+    return { members: this.#members, nodeId: this.#nodeId, sessionId: this.#sessionId };
+  }
+
+  /** Names of the objects the cluster hosts. */
+  get objectNames(): string[] {
+    return [...this.#objects.keys()];
+  }
+
+  #defaultObject(): string {
+    const names = [...this.#objects.keys()];
+    if (names.length === 1) return names[0]!;
+    throw new Error(
+      `the cluster hosts ${names.length} objects (${names.join(", ")}): name one in client.object(name)`,
+    );
+  }
+
+  /** Waits until fewer than `inFlightMax` calls are in flight (bounded pipelining). */
+  async #slot(): Promise<void> {
+    while (this.#calls.size >= this.#inFlightMax)
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  async #openSession(): Promise<void> {
+    const nonce = randomInt(1, 2 ** 47);
+    const reply = await this.#submit("command", { kind: "open" }, null, "open session", nonce);
+    if (!reply.ok || !("sessionId" in reply)) {
+      throw new ConnectionError(`could not open a session: ${reply.ok ? "unexpected reply" : reply.message}`);
+    }
+    this.#sessionId = reply.sessionId;
+    this.#seq = 0;
+  }
+
+  #submit(
+    kind: "command" | "read",
+    body: CommandBody | null,
+    query: Uint8Array | null,
+    label: string,
+    openNonce?: number,
+  ): Promise<Reply> {
+    const key = kind === "read" ? this.#nextReadKey++ : (openNonce ?? ++this.#seq);
+    return new Promise<Reply>((resolve, reject) => {
+      const call: PendingCall = {
+        kind,
+        key,
+        body,
+        query,
+        label,
+        resolve,
+        reject,
+        attemptTimer: null,
+        deadlineTimer: setTimeout(() => {
+          this.#settle(
+            call,
+            null,
+            new TimeoutError(
+              `${label} did not complete within ${this.#timeoutMs} ms; its outcome is unknown`,
+            ),
+          );
+        }, this.#timeoutMs),
+      };
+      this.#calls.set(callKey(call, openNonce !== undefined), call);
+      this.#send(call);
+    });
+  }
+
+  #send(call: PendingCall): void {
+    if (!this.#calls.has(callKey(call, call.body?.kind === "open"))) return;
+    const conn = this.#conn;
+    if (!conn || conn.closed) {
+      void this.#reconnectThenResend();
+      return;
+    }
+    const id = this.#nextFrameId++;
+    this.#frames.set(id, call);
+    const frame: Frame =
+      call.kind === "read"
+        ? { t: "read", id, query: call.query! }
+        : { t: "command", id, command: this.#command(call) };
+    conn.send(frame);
+    if (call.attemptTimer) clearTimeout(call.attemptTimer);
+    call.attemptTimer = setTimeout(() => {
+      // No answer from this node in time: it may be partitioned or dead. Try another.
+      call.attemptTimer = null;
+      if (this.#conn === conn) {
+        this.#leaderHint = null;
+        conn.close();
+      }
+    }, ATTEMPT_MS);
+  }
+
+  #command(call: PendingCall): Command {
+    const open = call.body?.kind === "open";
+    return {
+      clientId: open ? 0 : this.#sessionId,
+      seq: call.key,
+      ackedThrough: open ? 0 : this.#ackedThrough(),
+      body: call.body!,
+    };
+  }
+
+  /** Every seq below the lowest one still waiting is done from this client's point of view. */
+  #ackedThrough(): number {
+    let lowest = this.#seq + 1;
+    for (const call of this.#calls.values()) {
+      if (call.kind === "command" && call.body?.kind !== "open" && call.key < lowest) lowest = call.key;
+    }
+    return lowest - 1;
+  }
+
+  #settle(call: PendingCall, reply: Reply | null, error?: Error): void {
+    const key = callKey(call, call.body?.kind === "open");
+    if (this.#calls.get(key) !== call) return;
+    this.#calls.delete(key);
+    clearTimeout(call.deadlineTimer);
+    if (call.attemptTimer) clearTimeout(call.attemptTimer);
+    for (const [id, c] of this.#frames) if (c === call) this.#frames.delete(id);
+    if (reply) call.resolve(reply);
+    else call.reject(error ?? new Error("call failed"));
+    this.#waiting.shift()?.();
+  }
+
+  #onFrame(frame: Frame): void {
+    if (frame.t === "reply") {
+      const call = this.#frames.get(frame.id);
+      if (!call) return;
+      this.#frames.delete(frame.id);
+      this.#onReply(call, frame.reply);
+      return;
+    }
+    if (frame.t === "error" && frame.id !== undefined) {
+      const call = this.#frames.get(frame.id);
+      if (call) this.#settle(call, null, new RemoteError(frame.code, frame.message));
+    }
+  }
+
+  #onReply(call: PendingCall, reply: Reply): void {
+    if (reply.ok) {
+      this.#settle(call, reply);
+      return;
+    }
+    switch (reply.error) {
+      case "NotLeader": {
+        const hint = reply.leaderId ?? null;
+        this.#leaderHint = hint !== null && hint !== this.#nodeId ? hint : null;
+        // Move every call to the leader at once, rather than one rejection at a time.
+        if (this.#conn) this.#conn.close();
+        else setTimeout(() => this.#send(call), RETRY_PAUSE_MS);
+        return;
+      }
+      case "Busy":
+      case "TooManyInFlight":
+        setTimeout(() => this.#send(call), RETRY_PAUSE_MS);
+        return;
+      case "SessionExpired":
+        if (call.body?.kind === "open") {
+          this.#settle(call, reply);
+          return;
+        }
+        this.#sessionLost();
+        return;
+      default:
+        this.#settle(call, reply);
+    }
+  }
+
+  /** Every call of the lost session has an unknown outcome; later calls get a new session. */
+  #sessionLost(): void {
+    for (const call of [...this.#calls.values()]) {
+      if (call.kind === "command" && call.body?.kind !== "open") {
+        this.#settle(
+          call,
+          null,
+          new SessionExpiredError(`${call.label}: the session expired; its outcome is unknown`),
+        );
+      }
+    }
+    this.#sessionId = 0;
+    void this.#openSession().catch(() => {});
+  }
+
+  async #reconnectThenResend(): Promise<void> {
+    try {
+      await this.#ensureConnected();
+    } catch {
+      // Every call keeps its deadline: retry until it expires.
+      if (this.#calls.size > 0 && !this.#closed) {
+        setTimeout(() => void this.#reconnectThenResend(), RETRY_PAUSE_MS * 5);
+      }
+      return;
+    }
+    for (const call of this.#calls.values()) if (![...this.#frames.values()].includes(call)) this.#send(call);
+  }
+
+  /** Connects to the leader if known, else to the members and bootstrap addresses in turn. */
+  #ensureConnected(): Promise<void> {
+    if (this.#conn && !this.#conn.closed) return Promise.resolve();
+    this.#connecting ??= this.#connectSomewhere().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #connectSomewhere(): Promise<void> {
+    const candidates: Address[] = [];
+    const hinted = this.#members.find((m) => m.id === this.#leaderHint)?.address;
+    if (hinted) candidates.push(parseAddress(hinted));
+    const known = [
+      ...this.#members.filter((m) => m.replica && m.address).map((m) => parseAddress(m.address!)),
+      ...this.#bootstrap,
+    ];
+    for (let i = 0; i < known.length; i++) candidates.push(known[(this.#rotation + i) % known.length]!);
+    this.#rotation++;
+    const errors: string[] = [];
+    for (const address of candidates) {
+      if (this.#closed) throw new ConnectionError("client closed");
+      try {
+        const welcome = await this.#connectTo(address);
+        // A node that names another leader: go there directly (once), so calls are not redirected.
+        if (
+          welcome.leaderId !== null &&
+          welcome.leaderId !== welcome.nodeId &&
+          this.#leaderHint !== welcome.leaderId
+        ) {
+          const leader = welcome.members.find((m) => m.id === welcome.leaderId)?.address;
+          if (leader) {
+            this.#leaderHint = welcome.leaderId;
+            try {
+              this.#conn?.close();
+              await this.#connectTo(parseAddress(leader));
+            } catch {
+              await this.#connectTo(address);
+            }
+          }
+        }
+        return;
+      } catch (error) {
+        errors.push(`${address.host}:${address.port}: ${(error as Error).message}`);
+      }
+    }
+    throw new ConnectionError(`cannot reach any node (${errors.join("; ")})`);
+  }
+
+  #connectTo(address: Address): Promise<WelcomeFrame> {
+    return new Promise<WelcomeFrame>((resolve, reject) => {
+      const socket = tcpConnect({ host: address.host, port: address.port });
+      let settled = false;
+      const timer = setTimeout(() => fail(new Error("no answer to hello")), this.#connectTimeoutMs);
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+      };
+      const conn = new FrameConnection(socket, {
+        onFrame: (frame) => {
+          if (settled) {
+            if (this.#conn === conn) this.#onFrame(frame);
+            return;
+          }
+          if (frame.t === "error") {
+            fail(new Error(frame.message));
+            return;
+          }
+          if (frame.t !== "welcome") return;
+          settled = true;
+          clearTimeout(timer);
+          this.#adopt(conn, frame);
+          resolve(frame);
+        },
+        onClose: () => {
+          fail(new Error("connection closed"));
+          if (this.#conn === conn) this.#lost(conn);
+        },
+      });
+      socket.on("error", (error) => fail(error));
+      socket.on("connect", () => conn.send({ t: "hello", v: PROTOCOL_VERSION, role: "client" }));
+    });
+  }
+
+  #adopt(conn: FrameConnection, welcome: WelcomeFrame): void {
+    if (this.#conn && this.#conn !== conn) this.#conn.close();
+    this.#conn = conn;
+    this.#nodeId = welcome.nodeId;
+    this.#members = [...welcome.members];
+    this.#objects = new Map(welcome.objects.map((o) => [o.name, o]));
+  }
+
+  /** The connection dropped: every call in flight is resent elsewhere with the same seq. */
+  #lost(conn: FrameConnection): void {
+    if (this.#conn !== conn) return;
+    this.#conn = null;
+    for (const [id, call] of this.#frames) {
+      this.#frames.delete(id);
+      if (call.attemptTimer) clearTimeout(call.attemptTimer);
+      call.attemptTimer = null;
+    }
+    if (this.#calls.size > 0 && !this.#closed)
+      setTimeout(() => void this.#reconnectThenResend(), RETRY_PAUSE_MS);
+  }
+}
+
+function callKey(call: PendingCall, open: boolean): string {
+  return `${open ? "o" : call.kind === "read" ? "r" : "c"}${call.key}`;
+}
+
+/**
+ * Connects to a cluster given as `host:port[,host:port...]` and opens a session.
+ *
+ * @example
+ * ```ts
+ * const client = await connect("127.0.0.1:14000", { timeoutMs: 5000 });
+ * ```
+ */
+export function connect(bootstrap: string, options: ConnectOptions = {}): Promise<Client> {
+  return Client.open(bootstrap, options);
+}

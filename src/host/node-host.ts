@@ -1,0 +1,463 @@
+import type { Server, Socket } from "node:net";
+import { connect, createServer } from "node:net";
+import type { Logger } from "pino";
+import type { Member } from "../core/config.ts";
+import { makeConfig } from "../core/config.ts";
+import type { Limits } from "../core/limits.ts";
+import type { Message } from "../core/messages.ts";
+import { PaxosNode } from "../core/node.ts";
+import type { StateMachine } from "../core/state-machine.ts";
+import type { ConnectionLimits } from "../net/connection.ts";
+import { DEFAULT_CONNECTION_LIMITS, FrameConnection } from "../net/connection.ts";
+import type { Frame, HelloFrame, ObjectInfo } from "../net/frames.ts";
+import { PROTOCOL_VERSION } from "../net/frames.ts";
+import type { NodeStorage } from "../storage/index.ts";
+import { parseAddress } from "./address.ts";
+import { identityConflict } from "./membership.ts";
+
+/** Everything a node process needs. */
+export interface NodeHostOptions {
+  readonly id: number;
+  readonly members: readonly Member[];
+  /** The address to listen on (normally this member's address). */
+  readonly listen: { host: string; port: number };
+  readonly machine: StateMachine;
+  readonly objects: readonly ObjectInfo[];
+  readonly storage: NodeStorage;
+  readonly identity: string;
+  readonly logger: Logger;
+  readonly limits?: Partial<Limits>;
+  readonly connection?: ConnectionLimits;
+  readonly tickMs?: number;
+}
+
+/** Requests one client connection may have waiting for replies. */
+const CLIENT_REQUESTS_MAX = 65_536;
+/** Reconnect backoff towards a peer: doubles from the first value up to the second. */
+const RECONNECT_MS_MIN = 50;
+const RECONNECT_MS_MAX = 2000;
+/** A connection that has not said `hello` within this time is closed. */
+const HELLO_TIMEOUT_MS = 5000;
+
+interface PendingRequest {
+  readonly conn: FrameConnection;
+  readonly clientRequestId: number;
+}
+
+/**
+ * Runs a core node on real I/O: a TCP server for peers and clients, one connection per peer pair (the
+ * lower id dials, with bounded backoff), a tick timer, and the core's contract — each batch's records
+ * are appended and fsynced (one sync) before its messages go out and its replies are delivered. Inputs
+ * that arrive while a sync is in flight join the next batch (group commit).
+ *
+ * @example
+ * ```ts
+ * const host = await NodeHost.start({ id, members, listen, machine, objects, storage, identity, logger });
+ * await host.stop();
+ * ```
+ */
+export class NodeHost {
+  readonly id: number;
+  readonly #options: NodeHostOptions;
+  readonly #log: Logger;
+  readonly #core: PaxosNode;
+  readonly #server: Server;
+  readonly #peers = new Map<number, PeerLink>();
+  readonly #clients = new Set<FrameConnection>();
+  readonly #requests = new Map<number, PendingRequest>();
+  readonly #connRequests = new Map<FrameConnection, number>();
+  #nextRequestId = 1;
+  #tickTimer: NodeJS.Timeout | null = null;
+  #flushScheduled = false;
+  #flushing = false;
+  #stopped = false;
+  #fatal: ((error: Error) => void) | null = null;
+  droppedPeerMessages = 0;
+
+  private constructor(options: NodeHostOptions, core: PaxosNode, server: Server) {
+    this.id = options.id;
+    this.#options = options;
+    this.#log = options.logger;
+    this.#core = core;
+    this.#server = server;
+  }
+
+  /** Recovers from storage, listens, and starts talking to peers. */
+  static async start(options: NodeHostOptions): Promise<NodeHost> {
+    const durable = await options.storage.open();
+    const core = new PaxosNode({
+      id: options.id,
+      config: makeConfig(options.members),
+      machine: options.machine,
+      durable,
+      // Election jitter only: the host may draw it from anywhere; the core stays deterministic.
+      random: Math.random,
+      limits: options.limits ?? {},
+    });
+    const server = createServer();
+    const host = new NodeHost(options, core, server);
+    server.on("connection", (socket) => host.#accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.listen.port, options.listen.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    server.on("error", (error) => host.#log.error({ err: error }, "server error"));
+    for (const m of options.members) {
+      if (m.id === options.id || !m.address) continue;
+      host.#peers.set(m.id, new PeerLink(host, m.id, m.address, m.id > options.id));
+    }
+    const tickMs = options.tickMs ?? 10;
+    host.#tickTimer = setInterval(() => {
+      core.tick(Date.now());
+      host.#scheduleFlush();
+    }, tickMs);
+    host.#log.info({ id: options.id, status: core.status() }, "node started");
+    host.#scheduleFlush();
+    return host;
+  }
+
+  /** Called with the error when the node must stop (a failed fsync): never continue after one. */
+  onFatal(handler: (error: Error) => void): void {
+    this.#fatal = handler;
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.#server.address();
+    if (a === null || typeof a === "string") return this.#options.listen;
+    return { host: a.address, port: a.port };
+  }
+
+  status() {
+    return this.#core.status();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#tickTimer) clearInterval(this.#tickTimer);
+    for (const link of this.#peers.values()) link.close();
+    for (const conn of this.#clients) conn.close();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    // Let a flush that is mid-sync finish before the storage closes under it.
+    for (let i = 0; i < 200 && this.#flushing; i++) await new Promise((r) => setTimeout(r, 5));
+    await this.#options.storage.close();
+  }
+
+  // ---- the core's contract ----------------------------------------------------------------------------
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#stopped) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#flushing || this.#stopped) return;
+    this.#flushing = true;
+    try {
+      for (let batches = 0; batches < FLUSH_BATCHES_MAX && this.#core.hasReady(); batches++) {
+        const ready = this.#core.ready();
+        await this.#options.storage.append(ready.persist);
+        if (this.#stopped) return;
+        for (const { to, message } of ready.messages) {
+          if (to === this.id) this.#core.step(this.id, message);
+          else this.#sendPeer(to, message);
+        }
+        for (const { requestId, reply } of ready.replies) {
+          const pending = this.#requests.get(requestId);
+          if (!pending) continue;
+          this.#forget(requestId, pending.conn);
+          pending.conn.send({ t: "reply", id: pending.clientRequestId, reply });
+        }
+      }
+    } catch (error) {
+      // A failed fsync leaves the file's durable contents unknown: stop rather than acknowledge.
+      this.#log.fatal({ err: error }, "storage failed; stopping the node");
+      this.#stopped = true;
+      this.#fatal?.(error as Error);
+      return;
+    } finally {
+      this.#flushing = false;
+    }
+    if (this.#core.hasReady()) this.#scheduleFlush();
+  }
+
+  #sendPeer(to: number, message: Message): void {
+    const link = this.#peers.get(to);
+    if (!link?.send({ t: "peer", m: message })) this.droppedPeerMessages++;
+  }
+
+  // ---- connections ------------------------------------------------------------------------------------
+
+  #accept(socket: Socket): void {
+    // What the connection turned out to be after its hello: nothing yet, a client, or peer `id`.
+    let peer: number | null = null;
+    let identified = false;
+    const helloTimer = setTimeout(() => {
+      if (!identified) conn.fail("BadFrame", "no hello within 5 s");
+    }, HELLO_TIMEOUT_MS);
+    helloTimer.unref();
+    const conn = new FrameConnection(
+      socket,
+      {
+        onFrame: (frame) => {
+          if (peer !== null) {
+            this.deliverPeer(peer, frame);
+            return;
+          }
+          if (identified) {
+            this.#clientFrame(conn, frame);
+            return;
+          }
+          if (frame.t !== "hello") {
+            conn.fail("BadFrame", `expected hello, got ${frame.t}`);
+            return;
+          }
+          const outcome = this.#hello(conn, frame);
+          if (outcome === "refused") return;
+          identified = true;
+          clearTimeout(helloTimer);
+          if (outcome !== "client") peer = outcome;
+        },
+        onClose: (c) => {
+          clearTimeout(helloTimer);
+          if (peer !== null) this.#peers.get(peer)?.lost(c);
+          this.#dropClient(c);
+        },
+        onBadFrame: (reason) => this.#log.warn({ remote: socket.remoteAddress, reason }, "bad frame"),
+      },
+      this.#options.connection ?? DEFAULT_CONNECTION_LIMITS,
+    );
+  }
+
+  /** Answers a `hello`: the connection is now a client's, peer `id`'s, or refused (and closing). */
+  #hello(conn: FrameConnection, hello: HelloFrame): "client" | "refused" | number {
+    if (hello.v !== PROTOCOL_VERSION) {
+      conn.fail("BadVersion", `protocol version ${hello.v} is not ${PROTOCOL_VERSION}`);
+      return "refused";
+    }
+    if (hello.role === "client") {
+      this.#clients.add(conn);
+      conn.send(this.#welcome());
+      return "client";
+    }
+    const link = hello.from === undefined ? undefined : this.#peers.get(hello.from);
+    if (!link || hello.from === undefined) {
+      conn.fail("UnknownPeer", `node ${hello.from} is not a member of this cluster`);
+      return "refused";
+    }
+    const conflict = identityConflict(this.#options.identity, hello.identity ?? "");
+    if (conflict) {
+      this.#log.error({ peer: hello.from, reason: conflict }, "refusing peer");
+      conn.fail("IdentityMismatch", `node ${this.id} refuses node ${hello.from}: ${conflict}`);
+      return "refused";
+    }
+    conn.send(this.#welcome());
+    link.adopt(conn);
+    return hello.from;
+  }
+
+  #welcome(): Frame {
+    return {
+      t: "welcome",
+      v: PROTOCOL_VERSION,
+      nodeId: this.id,
+      leaderId: this.#core.status().leaderId,
+      members: this.#options.members,
+      identity: this.#options.identity,
+      objects: this.#options.objects,
+    };
+  }
+
+  /** Frames from a client (or from a peer on an inbound connection, routed here by the link). */
+  #clientFrame(conn: FrameConnection, frame: Frame): void {
+    switch (frame.t) {
+      case "command":
+      case "read": {
+        const outstanding = this.#connRequests.get(conn) ?? 0;
+        if (outstanding >= CLIENT_REQUESTS_MAX) {
+          conn.send({
+            t: "reply",
+            id: frame.id,
+            reply: {
+              ok: false,
+              error: "Busy",
+              message: `more than ${CLIENT_REQUESTS_MAX} requests waiting on this connection`,
+            },
+          });
+          return;
+        }
+        const requestId = this.#nextRequestId++;
+        this.#requests.set(requestId, { conn, clientRequestId: frame.id });
+        this.#connRequests.set(conn, outstanding + 1);
+        if (frame.t === "command") this.#core.propose(requestId, frame.command);
+        else this.#core.read(requestId, frame.query);
+        this.#scheduleFlush();
+        return;
+      }
+      case "status":
+        conn.send({
+          t: "status-reply",
+          id: frame.id,
+          status: {
+            ...this.#core.status(),
+            address: `${this.address.host}:${this.address.port}`,
+            dataDir: this.#options.storage.dir,
+            members: this.#options.members,
+          },
+        });
+        return;
+      case "hello":
+        conn.send({ t: "error", code: "BadFrame", message: "hello was already received" });
+        return;
+      default:
+        conn.send({ t: "error", code: "BadFrame", message: `a client may not send ${frame.t}` });
+    }
+  }
+
+  #forget(requestId: number, conn: FrameConnection): void {
+    this.#requests.delete(requestId);
+    const left = (this.#connRequests.get(conn) ?? 1) - 1;
+    if (left <= 0) this.#connRequests.delete(conn);
+    else this.#connRequests.set(conn, left);
+  }
+
+  #dropClient(conn: FrameConnection): void {
+    this.#clients.delete(conn);
+    if (!this.#connRequests.has(conn)) return;
+    for (const [id, pending] of this.#requests) if (pending.conn === conn) this.#requests.delete(id);
+    this.#connRequests.delete(conn);
+  }
+
+  /** A peer message arrived on a link. */
+  deliverPeer(from: number, frame: Frame): void {
+    if (this.#stopped) return;
+    if (frame.t !== "peer") return;
+    this.#core.step(from, frame.m);
+    this.#scheduleFlush();
+  }
+
+  get log(): Logger {
+    return this.#log;
+  }
+
+  get identity(): string {
+    return this.#options.identity;
+  }
+
+  get connectionLimits(): ConnectionLimits {
+    return this.#options.connection ?? DEFAULT_CONNECTION_LIMITS;
+  }
+}
+
+/** Batches one flush may drain before yielding to the event loop. */
+const FLUSH_BATCHES_MAX = 64;
+
+/**
+ * The one connection to a peer. The node with the lower id dials (and redials with backoff); the other
+ * waits for it, so a pair never holds two connections.
+ */
+class PeerLink {
+  readonly #host: NodeHost;
+  readonly #peerId: number;
+  readonly #address: string;
+  #conn: FrameConnection | null = null;
+  #backoffMs = RECONNECT_MS_MIN;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(host: NodeHost, peerId: number, address: string, dials: boolean) {
+    this.#host = host;
+    this.#peerId = peerId;
+    this.#address = address;
+    // The lower id dials; the other side waits, so each pair shares one connection.
+    if (dials) this.#dial();
+  }
+
+  send(frame: Frame): boolean {
+    return this.#conn?.send(frame) ?? false;
+  }
+
+  /** Takes over an inbound connection from the peer (it dials us, or it restarted and dialled again). */
+  adopt(conn: FrameConnection): void {
+    if (this.#conn && this.#conn !== conn) this.#conn.close();
+    this.#conn = conn;
+  }
+
+  /** An inbound connection closed; the peer will dial again. */
+  lost(conn: FrameConnection): void {
+    if (this.#conn === conn) this.#conn = null;
+  }
+
+  #dial(): void {
+    if (this.#closed) return;
+    let address: { host: string; port: number };
+    try {
+      address = parseAddress(this.#address);
+    } catch {
+      return;
+    }
+    const socket = connect({ host: address.host, port: address.port });
+    let welcomed = false;
+    const conn = new FrameConnection(
+      socket,
+      {
+        onFrame: (frame) => {
+          if (!welcomed) {
+            if (frame.t === "welcome") {
+              welcomed = true;
+              this.#backoffMs = RECONNECT_MS_MIN;
+              if (this.#conn && this.#conn !== conn) this.#conn.close();
+              this.#conn = conn;
+              return;
+            }
+            if (frame.t === "error") {
+              this.#host.log.error(
+                { peer: this.#peerId, code: frame.code, reason: frame.message },
+                "peer refused us",
+              );
+            }
+            return;
+          }
+          this.#host.deliverPeer(this.#peerId, frame);
+        },
+        onClose: () => {
+          if (this.#conn === conn) this.#conn = null;
+          if (!this.#closed) this.#retry();
+        },
+      },
+      this.#host.connectionLimits,
+    );
+    socket.on("connect", () => {
+      conn.send({
+        t: "hello",
+        v: PROTOCOL_VERSION,
+        role: "peer",
+        from: this.#host.id,
+        identity: this.#host.identity,
+      });
+    });
+  }
+
+  #retry(): void {
+    if (this.#timer || this.#closed) return;
+    const delay = this.#backoffMs * (0.5 + Math.random() / 2);
+    this.#backoffMs = Math.min(RECONNECT_MS_MAX, this.#backoffMs * 2);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#dial();
+    }, delay);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#conn?.close();
+  }
+}

@@ -1,0 +1,136 @@
+import type { Socket } from "node:net";
+import { decodeFrame, encodeFrame } from "./frame-codec.ts";
+import { FrameReader, FrameTooLargeError, frameBytes } from "./framer.ts";
+import type { Frame, FrameErrorCode } from "./frames.ts";
+import { BadFrameError } from "./validate.ts";
+
+/** Bounds of one connection. */
+export interface ConnectionLimits {
+  /** Largest frame accepted or sent. */
+  readonly frameBytesMax: number;
+  /** Bytes that may wait in the socket's send buffer; past it `send` refuses (the peer is too slow). */
+  readonly sendBytesMax: number;
+}
+
+/** Defaults: frames up to 16 MiB, 64 MiB queued per connection. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  frameBytesMax: 16 * 1024 * 1024,
+  sendBytesMax: 64 * 1024 * 1024,
+};
+
+/**
+ * One TCP connection speaking concoord frames: decodes and validates every frame before handing it on,
+ * answers garbage with an `error` frame (and closes when the stream cannot be trusted any more), keeps
+ * `TCP_NODELAY` on, and corks the writes of one event-loop turn into one segment.
+ *
+ * @example
+ * ```ts
+ * const conn = new FrameConnection(socket, { onFrame: (f) => handle(f), onClose: () => {} });
+ * conn.send({ t: "status", id: 1 });
+ * ```
+ */
+export class FrameConnection {
+  readonly socket: Socket;
+  readonly #reader: FrameReader;
+  readonly #limits: ConnectionLimits;
+  #corked = false;
+  #closed = false;
+  badFrames = 0;
+
+  constructor(
+    socket: Socket,
+    handlers: {
+      onFrame: (frame: Frame, conn: FrameConnection) => void;
+      onClose: (conn: FrameConnection) => void;
+      onBadFrame?: (reason: string, conn: FrameConnection) => void;
+    },
+    limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  ) {
+    this.socket = socket;
+    this.#limits = limits;
+    this.#reader = new FrameReader({ frameBytesMax: limits.frameBytesMax });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      if (this.#closed) return;
+      let payloads: Uint8Array[];
+      try {
+        payloads = this.#reader.push(chunk);
+      } catch (error: unknown) {
+        // The length prefix is not trustworthy any more: the stream cannot be resynchronised.
+        const tooLarge = error instanceof FrameTooLargeError;
+        this.badFrames++;
+        handlers.onBadFrame?.((error as Error).message, this);
+        this.fail(tooLarge ? "TooLarge" : "BadFrame", (error as Error).message);
+        return;
+      }
+      for (const payload of payloads) {
+        if (this.#closed) return;
+        let frame: Frame;
+        try {
+          frame = decodeFrame(payload);
+        } catch (error) {
+          if (!(error instanceof BadFrameError)) throw error;
+          this.badFrames++;
+          handlers.onBadFrame?.(error.message, this);
+          const id = error.requestId;
+          this.send({
+            t: "error",
+            ...(id === undefined ? {} : { id }),
+            code: "BadFrame",
+            message: error.message,
+          });
+          continue;
+        }
+        handlers.onFrame(frame, this);
+      }
+    });
+    socket.on("error", () => {
+      // "close" follows; the owner decides what a lost connection means.
+    });
+    socket.on("close", () => {
+      this.#closed = true;
+      handlers.onClose(this);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes waiting in the send buffer. */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Queues a frame; false when the connection is closed or its send buffer is full (the frame is dropped). */
+  send(frame: Frame): boolean {
+    if (this.#closed || this.socket.destroyed) return false;
+    if (this.socket.writableLength > this.#limits.sendBytesMax) return false;
+    const bytes = frameBytes(encodeFrame(frame), this.#limits.frameBytesMax);
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(bytes);
+    return true;
+  }
+
+  /** Sends an error frame and closes after it is flushed. */
+  fail(code: FrameErrorCode, message: string): void {
+    if (this.#closed) return;
+    this.send({ t: "error", code, message });
+    this.#closed = true;
+    this.socket.end();
+    // A peer that never reads must not keep the socket open forever.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.socket.destroy();
+  }
+}

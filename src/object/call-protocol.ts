@@ -1,0 +1,157 @@
+import { decodeValue, encodeValue, packWire, toWire } from "./codec.ts";
+import { ObjectCallError } from "./errors.ts";
+
+/**
+ * One method call on a hosted object: the bytes of `Command.body.op` (through the log) or of a read's
+ * query (read-only methods only).
+ *
+ * @example
+ * ```ts
+ * const call: CallOp = { object: "counter", method: "increment", args: [] };
+ * ```
+ */
+export interface CallOp {
+  readonly object: string;
+  readonly method: string;
+  readonly args: readonly unknown[];
+}
+
+/**
+ * The outcome of a call: the method's return value, or the error it threw (or that concoord raised for
+ * it: `MethodNotFound`, `AsyncMethod`…). Only `name` and `message` of an error travel; stacks would differ
+ * between replicas and leak the host's paths.
+ *
+ * @example
+ * ```ts
+ * const result: CallResult = { ok: false, error: { name: "InsufficientFunds", message: "ann has 5" } };
+ * ```
+ */
+export type CallResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
+
+/**
+ * Encodes a call. Throws NotEncodableError when an argument is not plain data.
+ *
+ * @example
+ * ```ts
+ * const op = encodeCall({ object: "bank", method: "open", args: ["ann", 10] });
+ * ```
+ */
+export function encodeCall(call: CallOp): Uint8Array {
+  return encodeValue({ object: call.object, method: call.method, args: [...call.args] });
+}
+
+/**
+ * Decodes a call, throwing {@link ObjectCallError} with code `BadCall` for bytes that are not one.
+ *
+ * @example
+ * ```ts
+ * decodeCall(encodeCall({ object: "counter", method: "getvalue", args: [] })).method; // "getvalue"
+ * ```
+ */
+export function decodeCall(bytes: Uint8Array): CallOp {
+  const value = decodeOrThrow(bytes, "BadCall");
+  if (!isPlainRecord(value))
+    throw new ObjectCallError("BadCall", "a call must be a map of object, method, args");
+  const { object, method, args } = value;
+  if (typeof object !== "string") throw new ObjectCallError("BadCall", "the call's object is not a string");
+  if (typeof method !== "string") throw new ObjectCallError("BadCall", "the call's method is not a string");
+  if (!Array.isArray(args)) throw new ObjectCallError("BadCall", "the call's args are not an array");
+  return { object, method, args };
+}
+
+/**
+ * Encodes a result. Throws NotEncodableError when an `ok` value is not plain data (the object machine
+ * turns that into a `ResultNotEncodable` error result).
+ *
+ * @example
+ * ```ts
+ * encodeResult({ ok: true, value: 3 });
+ * ```
+ */
+export function encodeResult(result: CallResult): Uint8Array {
+  // The value is checked on its own so that error paths start at the value (`$.handler`), not the envelope.
+  return result.ok
+    ? packWire({ ok: true, value: toWire(result.value, "$") })
+    : encodeValue({ ok: false, error: { name: result.error.name, message: result.error.message } });
+}
+
+/**
+ * Decodes a result, throwing {@link ObjectCallError} with code `BadResult` for bytes that are not one.
+ *
+ * @example
+ * ```ts
+ * const result = decodeResult(reply);
+ * if (!result.ok) throw new Error(`${result.error.name}: ${result.error.message}`);
+ * ```
+ */
+export function decodeResult(bytes: Uint8Array): CallResult {
+  const value = decodeOrThrow(bytes, "BadResult");
+  if (!isPlainRecord(value) || typeof value.ok !== "boolean")
+    throw new ObjectCallError("BadResult", "a result must be a map with a boolean ok");
+  if (value.ok) return { ok: true, value: value.value };
+  const error = value.error;
+  if (!isPlainRecord(error) || typeof error.name !== "string" || typeof error.message !== "string")
+    throw new ObjectCallError("BadResult", "a failed result must carry an error with a name and a message");
+  return { ok: false, error: { name: error.name, message: error.message } };
+}
+
+/**
+ * An error result.
+ *
+ * @example
+ * ```ts
+ * errorResult("MethodNotFound", 'Counter has no method "foo"');
+ * ```
+ */
+export function errorResult(name: string, message: string): CallResult {
+  return { ok: false, error: { name, message } };
+}
+
+/**
+ * The `name` and `message` of anything a method threw: an Error's own, or `Error` and `String(value)`
+ * for other values. Never throws, even for hostile values (throwing getters, revoked proxies).
+ *
+ * @example
+ * ```ts
+ * describeThrown(new RangeError("too big")); // { name: "RangeError", message: "too big" }
+ * describeThrown(42); // { name: "Error", message: "42" }
+ * ```
+ */
+export function describeThrown(thrown: unknown): { name: string; message: string } {
+  try {
+    if (thrown instanceof Error || (typeof thrown === "object" && thrown !== null && "message" in thrown)) {
+      const { name, message } = thrown as { name?: unknown; message?: unknown };
+      return {
+        name: typeof name === "string" && name !== "" ? name : "Error",
+        message: typeof message === "string" ? message : safeString(message),
+      };
+    }
+    return { name: "Error", message: safeString(thrown) };
+  } catch {
+    return { name: "Error", message: "(a value that cannot be described)" };
+  }
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return "(a value that cannot be converted to a string)";
+  }
+}
+
+function decodeOrThrow(bytes: Uint8Array, code: "BadCall" | "BadResult"): unknown {
+  try {
+    return decodeValue(bytes);
+  } catch (error) {
+    throw new ObjectCallError(code, `not msgpack: ${describeThrown(error).message}`);
+  }
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

@@ -1,0 +1,221 @@
+import { assert } from "../core/assert.ts";
+import type { ApplyContext, StateMachine } from "../core/state-machine.ts";
+import type { ObjectInfo } from "../net/frames.ts";
+import { type CallResult, decodeCall, describeThrown, encodeResult, errorResult } from "./call-protocol.ts";
+import { NotEncodableError, ObjectCallError, ObjectSnapshotError } from "./errors.ts";
+import type { LoadedClass } from "./loaded-class.ts";
+import { findMethod, INIT_METHOD } from "./methods.ts";
+import { captureState, decodeSnapshot, encodeSnapshot, restoreState } from "./snapshot.ts";
+
+/** One hosted object: its class and its live instance. */
+interface Hosted {
+  readonly name: string;
+  readonly loaded: LoadedClass;
+  readonly methods: ReadonlySet<string>;
+  readonly readOnly: ReadonlySet<string>;
+  instance: object;
+}
+
+/**
+ * The {@link StateMachine} that hosts one or more named objects. An op is an encoded `CallOp`; its result
+ * an encoded `CallResult`. Every problem a client can cause — bad bytes, unknown object or method, a
+ * method that throws, returns a Promise or returns something that is not plain data — becomes an error
+ * result: `apply` and `query` never throw for them, since a throw would stop the replica.
+ *
+ * A call's changes to the object stand even when its result is an error (the method ran; the log cannot
+ * take it back): a method that throws halfway keeps its first half, and one whose return value cannot be
+ * encoded keeps all of it. Every replica does the same, so they stay equal.
+ *
+ * Snapshots cover all objects, sorted by name; see `snapshot.ts` for how one object's state is captured.
+ * `snapshot` and `restore` do throw ({@link ObjectSnapshotError}): state that cannot be encoded, or a
+ * snapshot from other code, leaves nothing sensible to continue with.
+ *
+ * @example
+ * ```ts
+ * const machine = new ObjectMachine(new Map([["counter", await loadObjectFile({ file, className: "Counter" })]]));
+ * machine.apply(encodeCall({ object: "counter", method: "increment", args: [] }), ctx);
+ * decodeResult(machine.query(encodeCall({ object: "counter", method: "getvalue", args: [] }))); // { ok: true, value: 1 }
+ * ```
+ */
+export class ObjectMachine implements StateMachine {
+  /** Sorted by name, so that snapshots list objects in the same order on every replica. */
+  readonly #hosted: Map<string, Hosted>;
+
+  constructor(objects: ReadonlyMap<string, LoadedClass>) {
+    this.#hosted = new Map();
+    for (const name of [...objects.keys()].sort()) {
+      const loaded = objects.get(name);
+      assert(loaded !== undefined && name !== "", "every hosted object has a class and a non-empty name");
+      // A LoadedClass can be made by hand (tests, the simulator), so its promises are checked, not trusted.
+      assert(
+        loaded.readOnlyMethods.every((method) => loaded.methods.includes(method) && method !== INIT_METHOD),
+        `the read-only methods of ${loaded.className} are a subset of its methods, without ${INIT_METHOD}`,
+      );
+      this.#hosted.set(name, {
+        name,
+        loaded,
+        methods: new Set(loaded.methods),
+        readOnly: new Set(loaded.readOnlyMethods),
+        instance: loaded.instantiate(),
+      });
+    }
+  }
+
+  /**
+   * Runs one call through the log. `ctx` is not used yet: agreed time and randomness for objects come
+   * later.
+   */
+  apply(op: Uint8Array, _ctx: ApplyContext): Uint8Array {
+    return this.#run(op, false);
+  }
+
+  /** Runs a read-only method; any other method is refused with `NotReadOnly`. */
+  query(query: Uint8Array): Uint8Array {
+    return this.#run(query, true);
+  }
+
+  snapshot(): Uint8Array {
+    const entries = [...this.#hosted.values()].map(({ name, loaded, instance }) => {
+      try {
+        return { name, codeHash: loaded.codeHash, state: captureState(instance, loaded.className) };
+      } catch (error) {
+        const reason =
+          error instanceof NotEncodableError
+            ? `${error.message}; keep only plain data in its fields or define __concoordsnapshot__ and __concoordrestore__`
+            : `${describeThrown(error).name}: ${describeThrown(error).message}`;
+        throw new ObjectSnapshotError(`cannot snapshot object "${name}" (${loaded.className}): ${reason}`);
+      }
+    });
+    return encodeSnapshot(entries);
+  }
+
+  /** Replaces every object by the snapshot's, all or nothing: a failure leaves the live objects as they were. */
+  restore(bytes: Uint8Array): void {
+    const entries = decodeSnapshot(bytes);
+    const names = entries.map((entry) => entry.name);
+    const hostedNames = [...this.#hosted.keys()];
+    if (names.length !== hostedNames.length || names.some((name, i) => name !== hostedNames[i]))
+      throw new ObjectSnapshotError(
+        `the snapshot holds objects [${names.join(", ")}] but this node hosts [${hostedNames.join(", ")}]`,
+      );
+    const instances = entries.map(({ name, codeHash, state }) => {
+      const hosted = this.#hosted.get(name);
+      assert(hosted !== undefined, "the snapshot's names were checked against the hosted ones");
+      const { loaded } = hosted;
+      if (codeHash !== loaded.codeHash)
+        throw new ObjectSnapshotError(
+          `the snapshot of "${name}" was taken by other code (code hash differs)`,
+        );
+      const fresh = loaded.instantiate();
+      restoreState(fresh, state, loaded.className);
+      return fresh;
+    });
+    // Only now, with every object rebuilt, does the machine change: a restore is all or nothing.
+    assert(instances.length === entries.length, "one instance per snapshot entry");
+    entries.forEach(({ name }, i) => {
+      this.#hosted.get(name)!.instance = instances[i]!;
+    });
+  }
+
+  /** What clients need to know about each hosted object, sorted by name. */
+  info(): ObjectInfo[] {
+    return [...this.#hosted.values()].map(({ name, loaded }) => ({
+      name,
+      methods: loaded.methods,
+      readOnlyMethods: loaded.readOnlyMethods,
+    }));
+  }
+
+  #run(bytes: Uint8Array, readOnly: boolean): Uint8Array {
+    let call: ReturnType<typeof decodeCall>;
+    try {
+      call = decodeCall(bytes);
+    } catch (error) {
+      const message = error instanceof ObjectCallError ? error.message : describeThrown(error).message;
+      return encodeResult(errorResult("BadCall", message));
+    }
+    const hosted = this.#hosted.get(call.object);
+    if (hosted === undefined)
+      return encodeResult(
+        errorResult(
+          "ObjectNotFound",
+          `no object named "${call.object}" (hosted: ${[...this.#hosted.keys()].join(", ")})`,
+        ),
+      );
+    const className = hosted.loaded.className;
+    if (!hosted.methods.has(call.method))
+      return encodeResult(errorResult("MethodNotFound", `${className} has no method "${call.method}"`));
+    if (readOnly && !hosted.readOnly.has(call.method))
+      return encodeResult(
+        errorResult(
+          "NotReadOnly",
+          `${className}.${call.method} is not read-only, so it must go through the log as a command` +
+            ` (read-only methods: ${[...hosted.readOnly].join(", ") || "none"})`,
+        ),
+      );
+    const result = call.method === INIT_METHOD ? reinitialize(hosted, call.args) : invoke(hosted, call);
+    return encodeOrExplain(result, `${className}.${call.method}`);
+  }
+}
+
+/** `__concoordinit__(...args)`: the object becomes `new Class(...args)`; if that throws, it stays as it was. */
+function reinitialize(hosted: Hosted, args: readonly unknown[]): CallResult {
+  try {
+    hosted.instance = hosted.loaded.instantiate(...args);
+    return { ok: true, value: undefined };
+  } catch (error) {
+    const { name, message } = describeThrown(error);
+    return errorResult(name, message);
+  }
+}
+
+function invoke(
+  hosted: Hosted,
+  call: { readonly method: string; readonly args: readonly unknown[] },
+): CallResult {
+  const className = hosted.loaded.className;
+  const method = findMethod(hosted.instance, call.method);
+  // The method list was taken from the class; only a LoadedClass whose instances differ from it gets here.
+  if (method === undefined)
+    return errorResult("MethodNotFound", `${className} has no method "${call.method}"`);
+  let value: unknown;
+  try {
+    value = method.apply(hosted.instance, [...call.args]);
+  } catch (error) {
+    const { name, message } = describeThrown(error);
+    return errorResult(name, message);
+  }
+  if (isThenable(value)) {
+    // Nobody awaits it: without a handler a rejection would be unhandled and crash the process.
+    Promise.resolve(value).catch(() => undefined);
+    return errorResult(
+      "AsyncMethod",
+      `${className}.${call.method} returned a Promise; methods must be synchronous, because every replica ` +
+        "must finish a call before it applies the next",
+    );
+  }
+  return { ok: true, value };
+}
+
+/** Encodes `result`, or a `ResultNotEncodable` error result when its value is not plain data. */
+function encodeOrExplain(result: CallResult, label: string): Uint8Array {
+  try {
+    return encodeResult(result);
+  } catch (error) {
+    const message =
+      error instanceof NotEncodableError
+        ? `${error.type} at ${error.path} in the result of ${label} (results must be plain data; ` +
+          "the call's changes to the object stand)"
+        : `the result of ${label} cannot be encoded: ${describeThrown(error).message}`;
+    return encodeResult(errorResult("ResultNotEncodable", message));
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === "function";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,154 @@
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { canBind } from "../../src/cli/ports.ts";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const CLI = join(ROOT, "src/cli/main.ts");
+export const COUNTER = join(ROOT, "src/objects/counter.ts");
+
+/** Runs the `concoord` CLI from sources as a child process. */
+export function spawnCli(args: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export async function runCli(args: readonly string[], options: { cwd?: string; timeoutMs?: number } = {}) {
+  const child = spawnCli(args, options);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** `count` free consecutive-ish ports on loopback, away from the CLI's default range. */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count && tries < 500; tries++) {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    if (!ports.includes(port) && (await canBind("127.0.0.1", port))) ports.push(port);
+  }
+  if (ports.length < count) throw new Error("no free ports");
+  return ports;
+}
+
+/**
+ * Real replica processes on loopback, each with its own data directory under one temp dir. Tests end
+ * them by pid (`stop` sends SIGTERM, then SIGKILL), never by name.
+ */
+export class ProcessCluster {
+  readonly ports: number[];
+  readonly dataRoot: string;
+  readonly #children = new Map<number, ChildProcess>();
+  readonly #file: string;
+  readonly #className: string;
+  readonly logs = new Map<number, string[]>();
+
+  private constructor(ports: number[], file: string, className: string) {
+    this.ports = ports;
+    this.#file = file;
+    this.#className = className;
+    this.dataRoot = mkdtempSync(join(tmpdir(), "concoord-e2e-"));
+  }
+
+  static async start(options: {
+    replicas: number;
+    file?: string;
+    className?: string;
+  }): Promise<ProcessCluster> {
+    const cluster = new ProcessCluster(
+      await freePorts(options.replicas),
+      options.file ?? COUNTER,
+      options.className ?? "Counter",
+    );
+    await Promise.all(cluster.ports.map((_, i) => cluster.startNode(i)));
+    return cluster;
+  }
+
+  get connectString(): string {
+    return this.ports.map((p) => `127.0.0.1:${p}`).join(",");
+  }
+
+  address(i: number): string {
+    return `127.0.0.1:${this.ports[i]}`;
+  }
+
+  pid(i: number): number | undefined {
+    return this.#children.get(i)?.pid;
+  }
+
+  /** Starts (or restarts) node `i` from its data directory and waits until it listens. */
+  async startNode(i: number): Promise<void> {
+    const port = this.ports[i]!;
+    const child = spawnCli([
+      "replica",
+      "-f",
+      this.#file,
+      "-c",
+      this.#className,
+      "-p",
+      String(port),
+      "--peers",
+      this.connectString,
+      "--data-dir",
+      join(this.dataRoot, String(port)),
+    ]);
+    this.#children.set(i, child);
+    const log: string[] = [];
+    this.logs.set(i, log);
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      if (log.length < 2000) log.push(line);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node ${i} did not start: ${log.join("\n")}`)), 30_000);
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        if (line.includes("listening on")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`node ${i} exited with ${code}: ${log.join("\n")}`));
+      });
+    });
+  }
+
+  /** Kills node `i` with SIGKILL (no chance to flush anything) and waits for it to be gone. */
+  async kill(i: number): Promise<void> {
+    const child = this.#children.get(i);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill("SIGKILL");
+    await gone;
+  }
+
+  /** Stops every node by pid and removes the data directories. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.#children.values()].map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const gone = new Promise<void>((r) => child.once("exit", () => r()));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await gone;
+        clearTimeout(timer);
+      }),
+    );
+    rmSync(this.dataRoot, { recursive: true, force: true });
+  }
+}

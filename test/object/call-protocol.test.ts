@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  type CallResult,
+  decodeCall,
+  decodeResult,
+  describeThrown,
+  encodeCall,
+  encodeResult,
+  encodeValue,
+  ObjectCallError,
+} from "../../src/object/index.ts";
+
+function isCode(code: string) {
+  return (error: unknown) => error instanceof ObjectCallError && error.code === code;
+}
+
+describe("calls", () => {
+  it("round-trip with any plain-data arguments", () => {
+    const call = {
+      object: "bank",
+      method: "open",
+      args: ["ann", 10, 2n ** 70n, new Map([["k", new Set([1])]]), Uint8Array.of(9), [[1], { a: null }]],
+    };
+    assert.deepEqual(decodeCall(encodeCall(call)), call);
+    assert.deepEqual(decodeCall(encodeCall({ object: "c", method: "m", args: [] })), {
+      object: "c",
+      method: "m",
+      args: [],
+    });
+  });
+
+  it("garbage is a BadCall", () => {
+    const garbage = [
+      new Uint8Array(0),
+      Uint8Array.of(0xc1),
+      Uint8Array.of(0x92, 0x01),
+      Buffer.from("not msgpack at all, just text"),
+      encodeValue(42),
+      encodeValue(["counter", "increment", []]),
+      encodeValue(new Map([["object", "counter"]])),
+      encodeValue({ object: "counter", method: "increment" }),
+      encodeValue({ object: 1, method: "increment", args: [] }),
+      encodeValue({ object: "counter", method: null, args: [] }),
+      encodeValue({ object: "counter", method: "increment", args: { 0: 1 } }),
+    ];
+    for (const bytes of garbage) assert.throws(() => decodeCall(bytes), isCode("BadCall"), `bytes ${bytes}`);
+  });
+
+  it("encoding refuses arguments that are not plain data", () => {
+    assert.throws(() => encodeCall({ object: "c", method: "m", args: [() => 1] }), {
+      name: "NotEncodableError",
+      message: "function at $.args[0]",
+    });
+  });
+});
+
+describe("results", () => {
+  it("round-trip, values and errors", () => {
+    const results: CallResult[] = [
+      { ok: true, value: 3 },
+      { ok: true, value: undefined },
+      { ok: true, value: new Map([[1, [2n]]]) },
+      { ok: false, error: { name: "InsufficientFunds", message: "ann has 5" } },
+    ];
+    for (const result of results) assert.deepEqual(decodeResult(encodeResult(result)), result);
+  });
+
+  it("garbage is a BadResult", () => {
+    const garbage = [
+      Uint8Array.of(0xff, 0xff),
+      encodeValue("ok"),
+      encodeValue({ ok: "yes", value: 1 }),
+      encodeValue({ ok: false }),
+      encodeValue({ ok: false, error: { name: "E" } }),
+    ];
+    for (const bytes of garbage) assert.throws(() => decodeResult(bytes), isCode("BadResult"));
+  });
+});
+
+describe("describeThrown", () => {
+  it("keeps an error's name and message", () => {
+    class InsufficientFunds extends Error {
+      override name = "InsufficientFunds";
+    }
+    assert.deepEqual(describeThrown(new InsufficientFunds("ann has 5")), {
+      name: "InsufficientFunds",
+      message: "ann has 5",
+    });
+    assert.deepEqual(describeThrown(new RangeError("far")), { name: "RangeError", message: "far" });
+  });
+
+  it("describes non-errors as Error with String(value)", () => {
+    assert.deepEqual(describeThrown("a plain string"), { name: "Error", message: "a plain string" });
+    assert.deepEqual(describeThrown(42), { name: "Error", message: "42" });
+    assert.deepEqual(describeThrown(undefined), { name: "Error", message: "undefined" });
+    assert.deepEqual(describeThrown(Symbol("s")), { name: "Error", message: "Symbol(s)" });
+  });
+
+  it("never throws, even for hostile values", () => {
+    const hostile = {
+      toString() {
+        throw new Error("no");
+      },
+    };
+    assert.equal(describeThrown(hostile).name, "Error");
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    assert.equal(describeThrown(proxy).name, "Error");
+    const getter = {
+      get message(): string {
+        throw new Error("no");
+      },
+    };
+    assert.equal(describeThrown(getter).name, "Error");
+  });
+});
