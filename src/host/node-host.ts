@@ -243,6 +243,10 @@ export class NodeHost {
       return "refused";
     }
     if (hello.role === "client") {
+      this.#log.debug(
+        { remote: conn.socket.remoteAddress, port: conn.socket.remotePort },
+        "client connected",
+      );
       this.#clients.add(conn);
       conn.send(this.#welcome());
       return "client";
@@ -258,6 +262,7 @@ export class NodeHost {
       conn.fail("IdentityMismatch", `node ${this.id} refuses node ${hello.from}: ${conflict}`);
       return "refused";
     }
+    this.#log.debug({ peer: hello.from }, "peer connected");
     conn.send(this.#welcome());
     link.adopt(conn);
     return hello.from;
@@ -289,6 +294,34 @@ export class NodeHost {
               ok: false,
               error: "Busy",
               message: `more than ${CLIENT_REQUESTS_MAX} requests waiting on this connection`,
+            },
+          });
+          return;
+        }
+        if (frame.t === "command" && frame.command.body.kind === "reconfig") {
+          // Membership is fixed by --peers/--acceptors on every node; a change here would leave the
+          // hosts' address books behind the cluster's config.
+          conn.send({
+            t: "reply",
+            id: frame.id,
+            reply: {
+              ok: false,
+              error: "ReconfigRefused",
+              message: "this cluster's membership is fixed by --peers",
+            },
+          });
+          return;
+        }
+        if (frame.t === "command" && frame.command.body.kind === "reconfig") {
+          // Membership is fixed by --peers/--acceptors on every node; a change here would leave the
+          // hosts' address books behind the cluster's config.
+          conn.send({
+            t: "reply",
+            id: frame.id,
+            reply: {
+              ok: false,
+              error: "ReconfigRefused",
+              message: "this cluster's membership is fixed by --peers",
             },
           });
           return;

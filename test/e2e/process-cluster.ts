@@ -46,41 +46,65 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** How one node of a test cluster runs. */
+export interface NodeSpec {
+  readonly role: "replica" | "acceptor";
+  readonly file: string;
+  readonly className: string;
+  readonly extra: readonly string[];
+}
+
 /**
- * Real replica processes on loopback, each with its own data directory under one temp dir. Tests end
- * them by pid (`stop` sends SIGTERM, then SIGKILL), never by name.
+ * Real node processes on loopback, each with its own data directory under one temp dir. Tests end them
+ * by pid (`stop` sends SIGTERM, then SIGKILL), never by name.
  */
 export class ProcessCluster {
   readonly ports: number[];
   readonly dataRoot: string;
   readonly #children = new Map<number, ChildProcess>();
-  readonly #file: string;
-  readonly #className: string;
+  readonly #specs: NodeSpec[];
   readonly logs = new Map<number, string[]>();
 
-  private constructor(ports: number[], file: string, className: string) {
+  private constructor(ports: number[], specs: NodeSpec[]) {
     this.ports = ports;
-    this.#file = file;
-    this.#className = className;
+    this.#specs = specs;
     this.dataRoot = mkdtempSync(join(tmpdir(), "concoord-e2e-"));
   }
 
+  /**
+   * Starts `replicas` replicas of the object (the tutorial Counter by default) and `acceptors`
+   * acceptor-only nodes; `override` changes one node's spec (another object file, extra flags).
+   */
   static async start(options: {
     replicas: number;
+    acceptors?: number;
     file?: string;
     className?: string;
+    override?: Record<number, Partial<NodeSpec>>;
   }): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster(
-      await freePorts(options.replicas),
-      options.file ?? COUNTER,
-      options.className ?? "Counter",
-    );
+    const total = options.replicas + (options.acceptors ?? 0);
+    const specs: NodeSpec[] = Array.from({ length: total }, (_, i) => ({
+      role: i < options.replicas ? "replica" : "acceptor",
+      file: options.file ?? COUNTER,
+      className: options.className ?? "Counter",
+      extra: [],
+      ...(options.override?.[i] ?? {}),
+    }));
+    const cluster = new ProcessCluster(await freePorts(total), specs);
     await Promise.all(cluster.ports.map((_, i) => cluster.startNode(i)));
     return cluster;
   }
 
+  /** The replicas' addresses, as clients use them. */
   get connectString(): string {
-    return this.ports.map((p) => `127.0.0.1:${p}`).join(",");
+    return this.#addresses("replica");
+  }
+
+  #addresses(role: "replica" | "acceptor"): string {
+    return this.ports
+      .filter((_, i) => this.#specs[i]!.role === role)
+      .map((p) => `127.0.0.1:${p}`)
+      .join(",");
   }
 
   address(i: number): string {
@@ -94,24 +118,25 @@ export class ProcessCluster {
   /** Starts (or restarts) node `i` from its data directory and waits until it listens. */
   async startNode(i: number): Promise<void> {
     const port = this.ports[i]!;
+    const spec = this.#specs[i]!;
+    const acceptors = this.#addresses("acceptor");
     const child = spawnCli([
-      "replica",
-      "-f",
-      this.#file,
-      "-c",
-      this.#className,
+      spec.role,
+      ...(spec.role === "replica" ? ["-f", spec.file, "-c", spec.className] : []),
       "-p",
       String(port),
       "--peers",
       this.connectString,
+      ...(acceptors ? ["--acceptors", acceptors] : []),
       "--data-dir",
       join(this.dataRoot, String(port)),
+      ...spec.extra,
     ]);
     this.#children.set(i, child);
     const log: string[] = [];
     this.logs.set(i, log);
     createInterface({ input: child.stderr! }).on("line", (line) => {
-      if (log.length < 2000) log.push(line);
+      if (log.length < 5000) log.push(line);
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`node ${i} did not start: ${log.join("\n")}`)), 30_000);

@@ -66,7 +66,7 @@ export async function runDev(options: DevOptions): Promise<number> {
     await Promise.all(
       ports.map(async (port) => {
         const args = [
-          ...process.execArgv,
+          ...childExecArgv(),
           main,
           "replica",
           "-f",
@@ -119,6 +119,16 @@ export async function runDev(options: DevOptions): Promise<number> {
       });
     }
   });
+}
+
+/**
+ * The Node flags for the replica processes: the same as ours, with a TypeScript loader given by absolute
+ * URL so that children started from any working directory find it.
+ */
+function childExecArgv(): string[] {
+  return process.execArgv.map((arg, i, all) =>
+    all[i - 1] === "--import" && arg === "tsx" ? import.meta.resolve("tsx") : arg,
+  );
 }
 
 function waitForListening(child: ChildProcess, port: number): Promise<void> {
