@@ -7,6 +7,7 @@ import { parseAddress, parseAddressList } from "../host/address.ts";
 import { FrameConnection } from "../net/connection.ts";
 import type { Frame, ObjectInfo, WelcomeFrame } from "../net/frames.ts";
 import { PROTOCOL_VERSION } from "../net/frames.ts";
+import type { Parked } from "../object/api.ts";
 import { decodeResult, encodeCall } from "../object/index.ts";
 import { ConnectionError, RemoteError, SessionExpiredError, TimeoutError } from "./errors.ts";
 
@@ -18,6 +19,11 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** Calls in flight at once; more wait in line (default 1024, the servers' per-session reply limit). */
   readonly inFlightMax?: number;
+  /**
+   * The session's lease (default 10000): if the cluster hears nothing from this client for that long,
+   * the session expires and objects release what it held (locks, permits, claimed jobs).
+   */
+  readonly sessionTtlMs?: number;
 }
 
 /**
@@ -34,12 +40,15 @@ export type Remote<T> = {
   [K in keyof T as T[K] extends (...args: any[]) => unknown ? K : never]: T[K] extends (
     ...args: infer A
   ) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
+    ? (...args: A) => Promise<Unparked<Awaited<R>>>
     : never;
 } & {
   /** Re-runs the object's constructor on the live replicated object. */
   __concoordinit__(...args: unknown[]): Promise<void>;
 };
+
+/** What a parked call resolves to: `number | Parked<number>` is a `number` for the caller. */
+export type Unparked<R> = R extends Parked<infer V> ? V : R;
 
 interface PendingCall {
   readonly kind: "command" | "read";
@@ -51,11 +60,12 @@ interface PendingCall {
   readonly deadlineTimer: NodeJS.Timeout;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: Error) => void;
-  attemptTimer: NodeJS.Timeout | null;
 }
 
-/** Time an attempt waits for its reply before the client tries another node. */
-const ATTEMPT_MS = 1000;
+/** A node silent for this long (no reply, no keepalive answer) is given up for another. */
+const SILENCE_MS_MAX = 1000;
+/** How often the client proves it is alive, and checks that its node is. */
+const KEEPALIVE_MS = 250;
 /** Pause before retrying after `Busy` or when no node knows the leader. */
 const RETRY_PAUSE_MS = 20;
 
@@ -77,6 +87,9 @@ export class Client {
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #inFlightMax: number;
+  readonly #sessionTtlMs: number;
+  #lastHeardMs = 0;
+  #keepaliveTimer: NodeJS.Timeout | null = null;
   #members: Member[] = [];
   #objects = new Map<string, ObjectInfo>();
   #conn: FrameConnection | null = null;
@@ -99,6 +112,7 @@ export class Client {
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 1000;
     this.#inFlightMax = options.inFlightMax ?? 1024;
+    this.#sessionTtlMs = options.sessionTtlMs ?? 10_000;
   }
 
   /** Connects and opens a session. */
@@ -113,6 +127,8 @@ export class Client {
     const client = new Client(addresses, options);
     await client.#ensureConnected();
     await client.#openSession();
+    client.#keepaliveTimer = setInterval(() => client.#keepalive(), KEEPALIVE_MS);
+    client.#keepaliveTimer.unref();
     return client;
   }
 
@@ -146,6 +162,7 @@ export class Client {
   /** Closes the connection; calls still in flight reject. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#keepaliveTimer) clearInterval(this.#keepaliveTimer);
     for (const call of [...this.#calls.values()])
       this.#settle(call, null, new ConnectionError("client closed"));
     this.#conn?.close();
@@ -178,7 +195,13 @@ export class Client {
 
   async #openSession(): Promise<void> {
     const nonce = randomInt(1, 2 ** 47);
-    const reply = await this.#submit("command", { kind: "open" }, null, "open session", nonce);
+    const reply = await this.#submit(
+      "command",
+      { kind: "open", ttlMs: this.#sessionTtlMs },
+      null,
+      "open session",
+      nonce,
+    );
     if (!reply.ok || !("sessionId" in reply)) {
       throw new ConnectionError(`could not open a session: ${reply.ok ? "unexpected reply" : reply.message}`);
     }
@@ -203,7 +226,6 @@ export class Client {
         label,
         resolve,
         reject,
-        attemptTimer: null,
         deadlineTimer: setTimeout(() => {
           this.#settle(
             call,
@@ -233,15 +255,22 @@ export class Client {
         ? { t: "read", id, query: call.query! }
         : { t: "command", id, command: this.#command(call) };
     conn.send(frame);
-    if (call.attemptTimer) clearTimeout(call.attemptTimer);
-    call.attemptTimer = setTimeout(() => {
-      // No answer from this node in time: it may be partitioned or dead. Try another.
-      call.attemptTimer = null;
-      if (this.#conn === conn) {
-        this.#leaderHint = null;
-        conn.close();
-      }
-    }, ATTEMPT_MS);
+  }
+
+  /**
+   * Keeps the session's lease and checks the node: a keepalive every {@link KEEPALIVE_MS}; a node that
+   * has said nothing for {@link SILENCE_MS_MAX} is dead or cut off, and every call moves elsewhere with
+   * the same seq. Calls that wait (a parked lock acquire) do not count as silence.
+   */
+  #keepalive(): void {
+    const conn = this.#conn;
+    if (this.#closed || !conn || conn.closed) return;
+    if (performance.now() - this.#lastHeardMs > SILENCE_MS_MAX) {
+      this.#leaderHint = null;
+      conn.close();
+      return;
+    }
+    if (this.#sessionId !== 0) conn.send({ t: "keepalive", sessionId: this.#sessionId });
   }
 
   #command(call: PendingCall): Command {
@@ -251,6 +280,9 @@ export class Client {
       seq: call.key,
       ackedThrough: open ? 0 : this.#ackedThrough(),
       body: call.body!,
+      // A call that parks is withdrawn by the cluster a little before the client gives up, so the
+      // client learns a definite Timeout instead of an unknown outcome.
+      timeoutMs: Math.floor(this.#timeoutMs * SERVER_TIMEOUT_SHARE),
     };
   }
 
@@ -268,7 +300,6 @@ export class Client {
     if (this.#calls.get(key) !== call) return;
     this.#calls.delete(key);
     clearTimeout(call.deadlineTimer);
-    if (call.attemptTimer) clearTimeout(call.attemptTimer);
     for (const [id, c] of this.#frames) if (c === call) this.#frames.delete(id);
     if (reply) call.resolve(reply);
     else call.reject(error ?? new Error("call failed"));
@@ -276,6 +307,15 @@ export class Client {
   }
 
   #onFrame(frame: Frame): void {
+    this.#lastHeardMs = performance.now();
+    if (frame.t === "keepalive-ack") {
+      // Keepalives count only at the leader: follow it, or the lease runs out while we talk to a follower.
+      if (frame.leaderId !== null && frame.leaderId !== this.#nodeId) {
+        this.#leaderHint = frame.leaderId;
+        this.#conn?.close();
+      }
+      return;
+    }
     if (frame.t === "reply") {
       const call = this.#frames.get(frame.id);
       if (!call) return;
@@ -306,6 +346,9 @@ export class Client {
       case "Busy":
       case "TooManyInFlight":
         setTimeout(() => this.#send(call), RETRY_PAUSE_MS);
+        return;
+      case "Timeout":
+        this.#settle(call, null, new TimeoutError(`${call.label}: ${reply.message}`));
         return;
       case "SessionExpired":
         if (call.body?.kind === "open") {
@@ -437,6 +480,7 @@ export class Client {
   #adopt(conn: FrameConnection, welcome: WelcomeFrame): void {
     if (this.#conn && this.#conn !== conn) this.#conn.close();
     this.#conn = conn;
+    this.#lastHeardMs = performance.now();
     this.#nodeId = welcome.nodeId;
     this.#members = [...welcome.members];
     this.#objects = new Map(welcome.objects.map((o) => [o.name, o]));
@@ -446,15 +490,14 @@ export class Client {
   #lost(conn: FrameConnection): void {
     if (this.#conn !== conn) return;
     this.#conn = null;
-    for (const [id, call] of this.#frames) {
-      this.#frames.delete(id);
-      if (call.attemptTimer) clearTimeout(call.attemptTimer);
-      call.attemptTimer = null;
-    }
+    this.#frames.clear();
     if (this.#calls.size > 0 && !this.#closed)
       setTimeout(() => void this.#reconnectThenResend(), RETRY_PAUSE_MS);
   }
 }
+
+/** The share of the client's timeout the cluster may keep a call parked. */
+const SERVER_TIMEOUT_SHARE = 0.8;
 
 function callKey(call: PendingCall, open: boolean): string {
   return `${open ? "o" : call.kind === "read" ? "r" : "c"}${call.key}`;

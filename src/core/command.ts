@@ -15,20 +15,29 @@ export interface Command {
   readonly seq: number;
   readonly ackedThrough: number;
   readonly body: CommandBody;
+  /** The client's deadline for this call: the longest it may stay parked (see `ApplyContext.timeoutMs`). */
+  readonly timeoutMs?: number;
 }
 
 /**
- * `open` starts a session (clientId 0; `seq` is a nonce that routes the reply), `op` runs an operation on
- * the state machine, `reconfig` changes membership.
+ * `open` starts a session (clientId 0; `seq` is a nonce that routes the reply; `ttlMs` is how long the
+ * session lives without a sign of life), `op` runs an operation on the state machine, `reconfig` changes
+ * membership, `keepalive` (proposed by the leader, clientId 0, seq 0) records that the listed sessions'
+ * clients are alive.
  */
 export type CommandBody =
-  | { readonly kind: "open" }
+  | { readonly kind: "open"; readonly ttlMs?: number }
   | { readonly kind: "op"; readonly op: Uint8Array }
-  | { readonly kind: "reconfig"; readonly change: ConfChange };
+  | { readonly kind: "reconfig"; readonly change: ConfChange }
+  | { readonly kind: "keepalive"; readonly sessions: readonly number[] };
 
-/** The value decided in one slot: the leader's agreed time and the commands; no commands is a no-op. */
+/**
+ * The value decided in one slot: the leader's agreed time, a random seed it drew (every replica derives
+ * the same per-command randomness from it), and the commands; no commands is a no-op.
+ */
 export interface Batch {
   readonly timeMs: number;
+  readonly seed: number;
   readonly commands: readonly Command[];
 }
 
@@ -39,7 +48,9 @@ export type ErrorCode =
   | "TooLarge"
   | "SessionExpired"
   | "TooManyInFlight"
-  | "ReconfigRefused";
+  | "ReconfigRefused"
+  | "Timeout"
+  | "BadCommand";
 
 /** The outcome of a command or read. */
 export type Reply =

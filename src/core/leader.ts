@@ -56,6 +56,9 @@ export class LeaderState {
   /** Durable snapshot slot each replica reported. */
   readonly replicaSnapshotSlot = new Map<number, number>();
   heartbeatElapsed = 0;
+  keepaliveElapsed = 0;
+  /** Sessions whose clients showed a sign of life since the last keepalive was proposed. */
+  readonly alive = new Set<number>();
   readRound = 0;
   readRoundInFlight = false;
   readonly readAcks = new Map<number, number>();

@@ -30,8 +30,13 @@ export interface Limits {
   sessionsMax: number;
   /** Replies kept per session, i.e. the calls one client may have in flight. */
   sessionRepliesMax: number;
-  /** A session not used for this long (agreed time) expires through the log. */
+  /**
+   * The longest lease a session may have, and the lease of a session that asks for none: a session
+   * without a sign of life (a command or a keepalive) for its lease expires through the log.
+   */
   sessionTimeoutMs: number;
+  /** Ticks between the leader's records of client keepalives. */
+  keepaliveIntervalTicks: number;
   /** Bytes of entries one message may carry (accept, promise, learn). */
   messageBytesMax: number;
   /** A replica snapshots its state every this many executed slots. */
@@ -56,6 +61,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   sessionsMax: 10000,
   sessionRepliesMax: 1024,
   sessionTimeoutMs: 60_000,
+  keepaliveIntervalTicks: 50,
   messageBytesMax: 4 * 1024 * 1024,
   snapshotIntervalSlots: 4096,
   electionTicks: 30,

@@ -219,6 +219,14 @@ export class PaxosNode {
       this.#outbox.reply(requestId, this.#notLeader());
       return;
     }
+    if (command.body.kind === "keepalive") {
+      this.#outbox.reply(requestId, {
+        ok: false,
+        error: "BadCommand",
+        message: "keepalive commands are the leader's",
+      });
+      return;
+    }
     if (command.body.kind === "op" && command.body.op.byteLength > this.limits.commandBytesMax) {
       this.#outbox.reply(requestId, {
         ok: false,
@@ -282,6 +290,17 @@ export class PaxosNode {
     if (!leader.readRoundInFlight) this.#sendHeartbeats(leader, true);
   }
 
+  /**
+   * A client's sign of life for its session. The leader gathers them and records them through the log
+   * every `keepaliveIntervalTicks`, so leases are agreed by every replica and survive leader changes.
+   */
+  keepalive(sessionId: number): void {
+    const leader = this.#leader;
+    if (this.#role !== "leader" || !leader) return;
+    if (!this.#state.hasSession(sessionId) || leader.alive.size >= this.limits.sessionsMax) return;
+    leader.alive.add(sessionId);
+  }
+
   /** Proposes what was submitted since the last call, then drains the effects. */
   ready(): Ready {
     if (this.#pumpWanted) {
@@ -334,6 +353,11 @@ export class PaxosNode {
 
   #isReplicaMember(): boolean {
     return findMember(this.#state.configAt(this.#state.executed + 1), this.id)?.replica === true;
+  }
+
+  /** A 32-bit seed for a batch's agreed randomness. */
+  #seed(): number {
+    return Math.floor(this.#random() * 0x1_0000_0000) >>> 0;
   }
 
   #randomElectionTimeout(): number {
@@ -489,11 +513,28 @@ export class PaxosNode {
     }
     this.#retransmitPrepares();
     this.#retransmitAccepts(leader);
+    this.#proposeHousekeeping(leader);
     this.#pump();
     leader.heartbeatElapsed++;
     if (leader.heartbeatElapsed >= this.limits.heartbeatTicks) {
       this.#sendHeartbeats(leader, leader.reads.length > 0);
     }
+  }
+
+  /**
+   * Leases and parked-call timeouts are decided when a slot with a later agreed time is applied. The
+   * leader records keepalives periodically, and proposes an empty keepalive when something falls due
+   * while no client writes, so that expiry never waits for traffic.
+   */
+  #proposeHousekeeping(leader: LeaderState): void {
+    leader.keepaliveElapsed++;
+    const due = this.#state.nextDeadlineMs() <= this.#nowMs;
+    const periodic = leader.keepaliveElapsed >= this.limits.keepaliveIntervalTicks && leader.alive.size > 0;
+    if (!periodic && !(due && leader.pending.length === 0 && leader.proposals.size === 0)) return;
+    leader.keepaliveElapsed = 0;
+    const sessions = [...leader.alive].sort((a, b) => a - b);
+    leader.alive.clear();
+    leader.pending.push({ clientId: 0, seq: 0, ackedThrough: 0, body: { kind: "keepalive", sessions } });
   }
 
   #sendHeartbeats(leader: LeaderState, newReadRound: boolean): void {
@@ -572,7 +613,7 @@ export class PaxosNode {
   #nextValue(leader: LeaderState, slot: number): Batch | null {
     const reported = leader.reported.get(slot);
     if (reported) return reported.value;
-    if (slot <= leader.maxReportedSlot) return { timeMs: this.#nowMs, commands: [] };
+    if (slot <= leader.maxReportedSlot) return { timeMs: this.#nowMs, seed: this.#seed(), commands: [] };
     if (leader.pending.length === 0) return null;
     if (leader.uncommittedBytes >= this.limits.uncommittedBytesMax) return null;
     const commands: Command[] = [];
@@ -583,7 +624,7 @@ export class PaxosNode {
       commands.push(leader.pending.shift()!);
       bytes += size;
     }
-    return { timeMs: this.#nowMs, commands };
+    return { timeMs: this.#nowMs, seed: this.#seed(), commands };
   }
 
   /** Sends accepts to every window member (or only `onlyTo`), split to respect the message limit. */
@@ -857,8 +898,8 @@ export class PaxosNode {
       const slot = this.#state.executed + 1;
       const outcomes = this.#state.applyBatch(slot, next);
       this.#outbox.applied.push({ slot, batch: next });
-      for (const { command, reply } of outcomes) {
-        const key = routeKey(command.clientId, command.seq);
+      for (const { clientId, seq, reply } of outcomes) {
+        const key = routeKey(clientId, seq);
         const requestId = this.#routes.get(key);
         if (requestId === undefined) continue;
         this.#routes.delete(key);

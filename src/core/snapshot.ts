@@ -6,8 +6,12 @@ export interface SessionState {
   readonly id: number;
   readonly ackedThrough: number;
   readonly lastActiveMs: number;
+  /** The lease: the session expires this long (agreed time) after its last sign of life. */
+  readonly ttlMs: number;
   /** Replies to commands the client has not acknowledged yet, by seq. */
   readonly replies: readonly (readonly [number, Reply])[];
+  /** Parked calls, by seq, with their deadline (Infinity: until woken). */
+  readonly parked: readonly (readonly [number, number])[];
 }
 
 /** A membership config and the first slot it governs. */

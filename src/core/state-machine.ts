@@ -15,7 +15,12 @@
  * ```
  */
 export interface StateMachine {
-  apply(op: Uint8Array, ctx: ApplyContext): Uint8Array;
+  /** Runs an operation: its result, or an outcome that parks the call and/or wakes parked ones. */
+  apply(op: Uint8Array, ctx: ApplyContext): Uint8Array | ApplyOutcome;
+  /** A parked call's deadline passed (its client gets a Timeout): forget it. May wake other calls. */
+  expireParked?(waiter: { clientId: number; seq: number }, ctx: ApplyContext): readonly Wake[];
+  /** A client's session ended (its lease expired, or it was evicted): release what it held. May wake others. */
+  sessionExpired?(clientId: number, ctx: ApplyContext): readonly Wake[];
   /** A read that must not change state. */
   query(query: Uint8Array): Uint8Array;
   snapshot(): Uint8Array;
@@ -31,4 +36,25 @@ export interface ApplyContext {
   readonly timeMs: number;
   readonly clientId: number;
   readonly seq: number;
+  /** Randomness the leader fixed for this command: the same on every replica. */
+  readonly randomSeed: number;
+  /** The client's deadline for this call, if it gave one: the longest the call may stay parked. */
+  readonly timeoutMs: number | undefined;
+}
+
+/** What an operation did beyond returning a value: park its caller, wake others. */
+export interface ApplyOutcome {
+  /** The caller's result, or null: the call is parked until a later operation wakes it. */
+  readonly result: Uint8Array | null;
+  /** For a parked call: how long (agreed time) before it fails with Timeout; none means until woken. */
+  readonly parkTimeoutMs?: number;
+  /** Parked calls this operation completes, each with its own result. */
+  readonly wakes?: readonly Wake[];
+}
+
+/** A parked call to complete, and its result. */
+export interface Wake {
+  readonly clientId: number;
+  readonly seq: number;
+  readonly result: Uint8Array;
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { connect, createServer } from "node:net";
 import type { Logger } from "pino";
@@ -298,7 +299,10 @@ export class NodeHost {
           });
           return;
         }
-        if (frame.t === "command" && frame.command.body.kind === "reconfig") {
+        if (
+          frame.t === "command" &&
+          (frame.command.body.kind === "reconfig" || frame.command.body.kind === "keepalive")
+        ) {
           // Membership is fixed by --peers/--acceptors on every node; a change here would leave the
           // hosts' address books behind the cluster's config.
           conn.send({
@@ -312,7 +316,10 @@ export class NodeHost {
           });
           return;
         }
-        if (frame.t === "command" && frame.command.body.kind === "reconfig") {
+        if (
+          frame.t === "command" &&
+          (frame.command.body.kind === "reconfig" || frame.command.body.kind === "keepalive")
+        ) {
           // Membership is fixed by --peers/--acceptors on every node; a change here would leave the
           // hosts' address books behind the cluster's config.
           conn.send({
@@ -334,12 +341,17 @@ export class NodeHost {
         this.#scheduleFlush();
         return;
       }
+      case "keepalive":
+        this.#core.keepalive(frame.sessionId);
+        conn.send({ t: "keepalive-ack", leaderId: this.#core.status().leaderId });
+        return;
       case "status":
         conn.send({
           t: "status-reply",
           id: frame.id,
           status: {
             ...this.#core.status(),
+            stateHash: createHash("sha256").update(this.#core.snapshotNow().app).digest("hex"),
             address: `${this.address.host}:${this.address.port}`,
             dataDir: this.#options.storage.dir,
             members: this.#options.members,

@@ -26,6 +26,8 @@ export type Frame =
   | ReplyFrame
   | StatusFrame
   | StatusReplyFrame
+  | KeepaliveFrame
+  | KeepaliveAckFrame
   | ErrorFrame;
 
 /** Opens a connection. Peers name themselves and the cluster identity they were started with. */
@@ -99,7 +101,24 @@ export interface StatusReplyFrame {
     readonly address: string;
     readonly dataDir: string | null;
     readonly members: readonly Member[];
+    /** sha256 of the application's snapshot bytes at `executed`: equal on replicas that applied the same slots. */
+    readonly stateHash?: string;
   };
+}
+
+/** A client's sign of life for its session (its lease); the node answers `keepalive-ack`. */
+export interface KeepaliveFrame {
+  readonly t: "keepalive";
+  readonly sessionId: number;
+}
+
+/**
+ * The node is alive and read the keepalive. Only the leader records keepalives, so a client told of
+ * another leader moves there: otherwise its lease would run out while it talks to a follower.
+ */
+export interface KeepaliveAckFrame {
+  readonly t: "keepalive-ack";
+  readonly leaderId: number | null;
 }
 
 /** A refusal: a malformed or unexpected frame (`id` when it can be matched to a request). */

@@ -350,7 +350,12 @@ function commandBody(value: unknown, key: Segment): CommandBody {
   try {
     switch (o.kind) {
       case "open":
-        closed(o, ["kind"]);
+        if (o.ttlMs !== undefined) positive(o.ttlMs, "ttlMs");
+        closed(o, ["kind", "ttlMs"], o.ttlMs === undefined ? 1 : 2);
+        break;
+      case "keepalive":
+        arrayOf(o.sessions, "sessions", positive);
+        closed(o, ["kind", "sessions"]);
         break;
       case "op":
         bytes(o.op, "op");
@@ -369,7 +374,7 @@ function commandBody(value: unknown, key: Segment): CommandBody {
   return o as unknown as CommandBody;
 }
 
-const COMMAND_KEYS = ["clientId", "seq", "ackedThrough", "body"];
+const COMMAND_KEYS = ["clientId", "seq", "ackedThrough", "body", "timeoutMs"];
 
 /** `clientId` 0 is an `open` (no session yet); `seq` of an open is a nonce, so any natural number. */
 function command(value: unknown, key: Segment): Command {
@@ -379,7 +384,8 @@ function command(value: unknown, key: Segment): Command {
     natural(o.seq, "seq");
     natural(o.ackedThrough, "ackedThrough");
     commandBody(o.body, "body");
-    closed(o, COMMAND_KEYS);
+    if (o.timeoutMs !== undefined) natural(o.timeoutMs, "timeoutMs");
+    closed(o, COMMAND_KEYS, o.timeoutMs === undefined ? 4 : 5);
   } catch (error) {
     throw within(error, key);
   }
@@ -390,8 +396,9 @@ function batch(value: unknown, key: Segment): Batch {
   const o = object(value, key);
   try {
     finite(o.timeMs, "timeMs");
+    natural(o.seed, "seed");
     arrayOf(o.commands, "commands", command);
-    closed(o, ["timeMs", "commands"]);
+    closed(o, ["timeMs", "seed", "commands"]);
   } catch (error) {
     throw within(error, key);
   }
@@ -430,6 +437,8 @@ const errorCode = oneOf<ErrorCode>([
   "SessionExpired",
   "TooManyInFlight",
   "ReconfigRefused",
+  "Timeout",
+  "BadCommand",
 ]);
 
 /** The `ok: true` variants are told apart by which field they carry; exactly one must be there. */
@@ -478,7 +487,19 @@ function seqReply(value: unknown, key: Segment): readonly [number, Reply] {
   return value as [number, Reply];
 }
 
-const SESSION_KEYS = ["id", "ackedThrough", "lastActiveMs", "replies"];
+const SESSION_KEYS = ["id", "ackedThrough", "lastActiveMs", "ttlMs", "replies", "parked"];
+
+/** A parked call: `[seq, deadline]`, the deadline a number of agreed ms or Infinity. */
+function seqDeadline(value: unknown, key: Segment): readonly [number, number] {
+  if (!Array.isArray(value) || value.length !== 2) fail(key, "a [seq, deadline] pair", value);
+  try {
+    natural(value[0], 0);
+    if (typeof value[1] !== "number" || Number.isNaN(value[1])) fail(1, "a number", value[1]);
+  } catch (error) {
+    throw within(error, key);
+  }
+  return value as [number, number];
+}
 
 function session(value: unknown, key: Segment): SessionState {
   const o = object(value, key);
@@ -486,7 +507,9 @@ function session(value: unknown, key: Segment): SessionState {
     positive(o.id, "id");
     natural(o.ackedThrough, "ackedThrough");
     finite(o.lastActiveMs, "lastActiveMs");
+    positive(o.ttlMs, "ttlMs");
     arrayOf(o.replies, "replies", seqReply);
+    arrayOf(o.parked, "parked", seqDeadline);
     closed(o, SESSION_KEYS);
   } catch (error) {
     throw within(error, key);
@@ -695,6 +718,14 @@ function frame(value: unknown): Frame {
       case "status":
         natural(o.id, "id");
         closed(o, ["t", "id"]);
+        break;
+      case "keepalive":
+        positive(o.sessionId, "sessionId");
+        closed(o, ["t", "sessionId"]);
+        break;
+      case "keepalive-ack":
+        if (o.leaderId !== null) positive(o.leaderId, "leaderId");
+        closed(o, ["t", "leaderId"]);
         break;
       case "status-reply":
         natural(o.id, "id");

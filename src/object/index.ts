@@ -8,6 +8,17 @@
  * const machine = new ObjectMachine(new Map([["counter", counter]]));
  * ```
  */
+
+export {
+  type CallContext,
+  caller,
+  isParked,
+  type Parked,
+  park,
+  type Waiter,
+  wake,
+  wakeWithError,
+} from "./api.ts";
 export {
   type CallOp,
   type CallResult,

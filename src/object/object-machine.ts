@@ -1,11 +1,17 @@
 import { assert } from "../core/assert.ts";
-import type { ApplyContext, StateMachine } from "../core/state-machine.ts";
+import type { ApplyContext, ApplyOutcome, StateMachine, Wake } from "../core/state-machine.ts";
 import type { ObjectInfo } from "../net/frames.ts";
+import { withAgreedEnvironment } from "./agreed-env.ts";
+import { CALL_CONTEXT_KEY, type CallContext, isParked } from "./api.ts";
 import { type CallResult, decodeCall, describeThrown, encodeResult, errorResult } from "./call-protocol.ts";
 import { NotEncodableError, ObjectCallError, ObjectSnapshotError } from "./errors.ts";
 import type { LoadedClass } from "./loaded-class.ts";
 import { findMethod, INIT_METHOD } from "./methods.ts";
 import { captureState, decodeSnapshot, encodeSnapshot, restoreState } from "./snapshot.ts";
+
+/** Hooks an object may define; the host calls them through the log. */
+const SESSION_EXPIRED_HOOK = "__concoordsessionexpired__";
+const TIMEOUT_HOOK = "__concoordtimeout__";
 
 /** One hosted object: its class and its live instance. */
 interface Hosted {
@@ -62,11 +68,65 @@ export class ObjectMachine implements StateMachine {
   }
 
   /**
-   * Runs one call through the log. `ctx` is not used yet: agreed time and randomness for objects come
-   * later.
+   * Runs one call through the log, with the agreed clock and randomness of `ctx` in place, and the call
+   * context that lets the method park its caller (`park()`) or wake parked calls (`wake()`).
    */
-  apply(op: Uint8Array, _ctx: ApplyContext): Uint8Array {
-    return this.#run(op, false);
+  apply(op: Uint8Array, ctx: ApplyContext): ApplyOutcome {
+    const call: CallContext = { clientId: ctx.clientId, seq: ctx.seq, timeoutMs: ctx.timeoutMs, wakes: [] };
+    let parkedTimeoutMs: number | undefined;
+    let parked = false;
+    const result = this.#withCall(call, ctx, () =>
+      this.#run(op, false, (value) => {
+        parked = true;
+        parkedTimeoutMs = value;
+      }),
+    );
+    const wakes = encodeWakes(call);
+    if (parked)
+      return {
+        result: null,
+        ...(parkedTimeoutMs === undefined ? {} : { parkTimeoutMs: parkedTimeoutMs }),
+        wakes,
+      };
+    return { result, wakes };
+  }
+
+  /** Tells every object that a parked call timed out, so it drops the waiter; collects the wakes. */
+  expireParked(waiter: { clientId: number; seq: number }, ctx: ApplyContext): readonly Wake[] {
+    return this.#hook(TIMEOUT_HOOK, { clientId: waiter.clientId, seq: waiter.seq }, ctx);
+  }
+
+  /** Tells every object that a client's session ended, so it releases what the client held. */
+  sessionExpired(clientId: number, ctx: ApplyContext): readonly Wake[] {
+    return this.#hook(SESSION_EXPIRED_HOOK, clientId, ctx);
+  }
+
+  #hook(name: string, argument: unknown, ctx: ApplyContext): readonly Wake[] {
+    const call: CallContext = { clientId: 0, seq: 0, timeoutMs: undefined, wakes: [] };
+    this.#withCall(call, ctx, () => {
+      for (const hosted of this.#hosted.values()) {
+        const hook = (hosted.instance as Record<string, unknown>)[name];
+        if (typeof hook !== "function") continue;
+        // A failing hook must not stop the replica; every replica fails the same way and moves on.
+        try {
+          hook.call(hosted.instance, argument);
+        } catch {
+          // The object's own problem: its state is whatever the hook left, identically everywhere.
+        }
+      }
+    });
+    return encodeWakes(call);
+  }
+
+  #withCall<T>(call: CallContext, ctx: ApplyContext, body: () => T): T {
+    const global = globalThis as Record<symbol, unknown>;
+    assert(global[CALL_CONTEXT_KEY] === undefined, "calls do not nest");
+    global[CALL_CONTEXT_KEY] = call;
+    try {
+      return withAgreedEnvironment(ctx, body);
+    } finally {
+      global[CALL_CONTEXT_KEY] = undefined;
+    }
   }
 
   /** Runs a read-only method; any other method is refused with `NotReadOnly`. */
@@ -126,7 +186,7 @@ export class ObjectMachine implements StateMachine {
     }));
   }
 
-  #run(bytes: Uint8Array, readOnly: boolean): Uint8Array {
+  #run(bytes: Uint8Array, readOnly: boolean, onPark?: (timeoutMs: number | undefined) => void): Uint8Array {
     let call: ReturnType<typeof decodeCall>;
     try {
       call = decodeCall(bytes);
@@ -154,6 +214,15 @@ export class ObjectMachine implements StateMachine {
         ),
       );
     const result = call.method === INIT_METHOD ? reinitialize(hosted, call.args) : invoke(hosted, call);
+    if (result.ok && isParked(result.value)) {
+      if (!onPark) {
+        return encodeResult(
+          errorResult("NotReadOnly", `${className}.${call.method} parked its caller in a read-only call`),
+        );
+      }
+      onPark(result.value.timeoutMs);
+      return new Uint8Array(0);
+    }
     return encodeOrExplain(result, `${className}.${call.method}`);
   }
 }
@@ -218,4 +287,15 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   } catch {
     return false;
   }
+}
+
+/** The wakes a call asked for, with their values encoded as call results. */
+function encodeWakes(call: CallContext): Wake[] {
+  return call.wakes.map(({ waiter, ok, value }) => ({
+    clientId: waiter.clientId,
+    seq: waiter.seq,
+    result: ok
+      ? encodeOrExplain({ ok: true, value }, "a wake")
+      : encodeResult(errorResult((value as { name: string }).name, (value as { message: string }).message)),
+  }));
 }

@@ -121,7 +121,7 @@ describe("phase 1 recovery", () => {
 
   it("keeps the highest-ballot value reported for a slot", () => {
     const leader = new LeaderState({ ballot: { round: 5, nodeId: 1 }, fromSlot: 3 });
-    const batch = (timeMs: number) => ({ timeMs, commands: [] });
+    const batch = (timeMs: number) => ({ timeMs, seed: 0, commands: [] });
     const promise = (accepted: PromiseMessage["accepted"]): PromiseMessage => ({
       type: "promise",
       ballot: leader.ballot,

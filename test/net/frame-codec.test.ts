@@ -50,9 +50,10 @@ const removeCommand: Command = {
 };
 const batch: Batch = {
   timeMs: 1_700_000_000_123,
+  seed: 4_000_000_000,
   commands: [openCommand, opCommand, addCommand, removeCommand],
 };
-const noop: Batch = { timeMs: 1_700_000_000_500.25, commands: [] };
+const noop: Batch = { timeMs: 1_700_000_000_500.25, seed: 0, commands: [] };
 const snapshot: Snapshot = {
   slot: 40,
   app: new Uint8Array([0x81, 0xa1, 0x6b, 0x05]),
@@ -61,12 +62,17 @@ const snapshot: Snapshot = {
       id: 7,
       ackedThrough: 10,
       lastActiveMs: 1_700_000_000_000,
+      ttlMs: 10_000,
       replies: [
         [11, { ok: true, result: new Uint8Array([1]) }],
         [12, { ok: false, error: "Busy", message: "leader queue full" }],
       ],
+      parked: [
+        [13, Number.POSITIVE_INFINITY],
+        [14, 1_700_000_005_000],
+      ],
     },
-    { id: 9, ackedThrough: 0, lastActiveMs: 1_699_999_999_000, replies: [] },
+    { id: 9, ackedThrough: 0, lastActiveMs: 1_699_999_999_000, ttlMs: 60_000, replies: [], parked: [] },
   ],
   configs: [
     { fromSlot: 1, config: { members } },
@@ -218,12 +224,15 @@ const commandArb: fc.Arbitrary<Command> = fc.record({
   ackedThrough: natArb,
   body: fc.oneof(
     fc.constant({ kind: "open" as const }),
+    fc.record({ kind: fc.constant("open" as const), ttlMs: positiveArb }),
+    fc.record({ kind: fc.constant("keepalive" as const), sessions: fc.array(positiveArb, { maxLength: 3 }) }),
     fc.record({ kind: fc.constant("op" as const), op: bytesArb }),
     fc.record({ kind: fc.constant("reconfig" as const), change: confChangeArb }),
   ),
 });
 const batchArb: fc.Arbitrary<Batch> = fc.record({
   timeMs: finiteArb,
+  seed: fc.nat(),
   commands: fc.array(commandArb, { maxLength: 3 }),
 });
 const slotValueArb: fc.Arbitrary<SlotValue> = fc.record({ slot: natArb, value: batchArb });
@@ -235,6 +244,8 @@ const errorCodeArb = fc.constantFrom<ErrorCode>(
   "SessionExpired",
   "TooManyInFlight",
   "ReconfigRefused",
+  "Timeout",
+  "BadCommand",
 );
 const replyArb: fc.Arbitrary<Reply> = fc.oneof(
   fc.record({ ok: fc.constant(true as const), result: bytesArb }),
@@ -249,7 +260,9 @@ const sessionArb: fc.Arbitrary<SessionState> = fc.record({
   id: positiveArb,
   ackedThrough: natArb,
   lastActiveMs: finiteArb,
+  ttlMs: positiveArb,
   replies: fc.array(fc.tuple(natArb, replyArb), { maxLength: 2 }),
+  parked: fc.array(fc.tuple(natArb, fc.oneof(finiteArb, fc.constant(Number.POSITIVE_INFINITY))), { maxLength: 2 }),
 });
 const configEpochArb: fc.Arbitrary<ConfigEpoch> = fc.record({
   fromSlot: natArb,
@@ -475,6 +488,8 @@ function isOptional(key: PathSegment, parent: unknown): boolean {
   if (key === "from" || key === "identity") return p.t === "hello";
   if (key === "leaderId") return "ok" in p;
   if (key === "id") return p.t === "error";
+  if (key === "ttlMs") return p.kind === "open";
+  if (key === "timeoutMs") return "seq" in p; // a Command's
   return false;
 }
 

@@ -15,7 +15,7 @@ const command: Command = {
 };
 const commandFrame: Frame = { t: "command", id: 1, command };
 const ballot = { round: 3, nodeId: 1 };
-const batch = { timeMs: 1_700_000_000_000, commands: [command] };
+const batch = { timeMs: 1_700_000_000_000, seed: 3, commands: [command] };
 const status = {
   id: 1,
   role: "leader",
@@ -218,7 +218,9 @@ describe("validateFrame", () => {
     const snapshot = {
       slot: 5,
       app: new Uint8Array(0),
-      sessions: [{ id: 7, ackedThrough: 1, lastActiveMs: 0, replies: [[2, { ok: true, sessionId: 7 }]] }],
+      sessions: [
+        { id: 7, ackedThrough: 1, lastActiveMs: 0, ttlMs: 1000, replies: [[2, { ok: true, sessionId: 7 }]], parked: [] },
+      ],
       configs: [{ fromSlot: 1, config: { members: status.members } }],
       clockMs: 0,
       nextSessionId: 8,

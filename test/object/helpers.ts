@@ -16,10 +16,17 @@ export function fixture(name: string): string {
 
 let slot = 0;
 
-/** A plausible apply context; the object machine does not read it yet. */
+/** A plausible apply context. */
 export function nextContext(): ApplyContext {
   slot++;
-  return { slot, index: 0, timeMs: slot * 10, clientId: 1, seq: slot };
+  return { slot, index: 0, timeMs: slot * 10, clientId: 1, seq: slot, randomSeed: slot, timeoutMs: undefined };
+}
+
+/** The caller's result of an apply (these tests never park). */
+export function resultOf(outcome: ReturnType<ObjectMachine["apply"]>): Uint8Array {
+  const result = outcome instanceof Uint8Array ? outcome : outcome.result;
+  if (result === null) throw new Error("the call parked");
+  return result;
 }
 
 /** Applies one call through `apply` (a command) and decodes its result. */
@@ -29,7 +36,7 @@ export function command(
   method: string,
   ...args: unknown[]
 ): CallResult {
-  return decodeResult(machine.apply(encodeCall({ object, method, args }), nextContext()));
+  return decodeResult(resultOf(machine.apply(encodeCall({ object, method, args }), nextContext())));
 }
 
 /** Runs one call through `query` (a read) and decodes its result. */

@@ -10,7 +10,7 @@ import {
   ObjectMachine,
   ObjectSnapshotError,
 } from "../../src/object/index.ts";
-import { command, fixture, inMemory, nextContext, okValue, read } from "./helpers.ts";
+import { command, fixture, inMemory, nextContext, okValue, read, resultOf } from "./helpers.ts";
 
 const loaded: Record<"counter" | "bank" | "vault" | "misbehaving", LoadedClass> = {} as never;
 
@@ -139,7 +139,7 @@ describe("calls", () => {
       encodeValue({ object: "counter", method: "increment" }),
     ];
     for (const bytes of bad) {
-      error("BadCall")(decodeResult(machine.apply(bytes, nextContext())));
+      error("BadCall")(decodeResult(resultOf(machine.apply(bytes, nextContext()))));
       error("BadCall")(decodeResult(machine.query(bytes)));
     }
   });
@@ -348,7 +348,7 @@ describe("apply never throws for what a client sends", () => {
               method: methods[Math.floor(random() * methods.length)]!,
               args: [random(), "s", null].slice(0, Math.floor(random() * 4)),
             });
-      const result = decodeResult(machine.apply(bytes, nextContext()));
+      const result = decodeResult(resultOf(machine.apply(bytes, nextContext())));
       assert.equal(typeof result.ok, "boolean");
       decodeResult(machine.query(bytes));
     }

@@ -186,7 +186,7 @@ function batchArb(): fc.Arbitrary<Batch> {
     .map(([c, s, op]) => opCommand(c, s, op));
   return fc
     .tuple(fc.nat(1_000_000), fc.array(command, { maxLength: 3 }))
-    .map(([timeMs, commands]) => ({ timeMs, commands }));
+    .map(([timeMs, commands]) => ({ timeMs, seed: 0, commands }));
 }
 
 /** Records of every kind over a small slot range, so that they interact (overwrite, truncate, snapshot). */

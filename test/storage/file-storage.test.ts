@@ -95,6 +95,7 @@ describe("FileStorage", () => {
       slot: 1,
       value: {
         timeMs: 0,
+        seed: 1,
         commands: [{ clientId: 1, seq: 1, ackedThrough: 0, body: { kind: "op", op: new Uint8Array(500) } }],
       },
     };
@@ -152,7 +153,7 @@ describe("FileStorage", () => {
     const { storage } = fileStorage(t, dir, { segmentBytesMax: 1 });
     const state = await storage.open();
     await storage.append([accept(1)]);
-    state.accepted.set(99, { slot: 99, ballot: ballot(1), value: { timeMs: 0, commands: [] } });
+    state.accepted.set(99, { slot: 99, ballot: ballot(1), value: { timeMs: 0, seed: 0, commands: [] } });
     await storage.append([accept(2)]); // rolls: the checkpoint is written from the storage's own image
     await storage.close();
     assert.deepStrictEqual([...(await recover(t, dir)).accepted.keys()].sort(), [1, 2]);
@@ -197,7 +198,7 @@ describe("MemoryStorage", () => {
     await storage.append([big]); // snapshots are not WAL records: no bound
     await assert.rejects(
       storage.append([
-        { kind: "decide", slot: 20, value: { timeMs: 0, commands: [opCommand(1, 1, new Uint8Array(400))] } },
+        { kind: "decide", slot: 20, value: { timeMs: 0, seed: 0, commands: [opCommand(1, 1, new Uint8Array(400))] } },
       ]),
       /exceeds recordBytesMax 300/,
     );

@@ -108,7 +108,7 @@ export function batchOf(slot: number, n = 1): Batch {
   const commands: Command[] = [];
   for (let i = 0; i < n; i++)
     commands.push(opCommand(7, slot * 100 + i, new Uint8Array([slot & 0xff, i & 0xff, 3])));
-  return { timeMs: 1_000 + slot, commands };
+  return { timeMs: 1_000 + slot, seed: slot, commands };
 }
 
 export function accept(slot: number, round = 1): PersistRecord {
@@ -124,10 +124,12 @@ export function snapshotAt(slot: number, app: Uint8Array = new Uint8Array([1, 2,
         id: 1,
         ackedThrough: 4,
         lastActiveMs: 99,
+        ttlMs: 10_000,
         replies: [
           [5, { ok: true, result: new Uint8Array([9, 9]) }],
           [6, { ok: false, error: "Busy", message: "busy", leaderId: 2 }],
         ],
+        parked: [[7, Number.POSITIVE_INFINITY]],
       },
     ],
     configs: [
@@ -152,6 +154,7 @@ export function everyKind(): PersistRecord[] {
       slot: 13,
       value: {
         timeMs: 5,
+        seed: 5,
         commands: [
           { clientId: 0, seq: 77, ackedThrough: 0, body: { kind: "open" } },
           {
