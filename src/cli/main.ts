@@ -39,23 +39,39 @@ export function buildProgram(): Command {
   nodeOptions(
     program
       .command("replica")
-      .description("run a replica that hosts the object and may lead")
-      .requiredOption("-f, --file <FILE>", "the object's .ts or .js file")
-      .requiredOption("-c, --class <CLASS>", "the class to replicate"),
-  ).action((opts: Record<string, string | boolean | undefined>) =>
+      .description("run a replica that hosts the object(s) and may lead")
+      .option("-f, --file <FILE>", "the object's .ts or .js file (with -c)")
+      .option("-c, --class <CLASS>", "the class to replicate, named after itself")
+      .option(
+        "-o, --library-object <NAME>",
+        "an object of the library: Lock, Queue, ... (repeatable)",
+        collect,
+        [],
+      )
+      .option(
+        "--object <NAME=SOURCE>",
+        "a named object: NAME=FILE:CLASS or NAME=Lock (repeatable)",
+        collect,
+        [],
+      )
+      .option("-s, --safe", "refuse objects that fail the static safety check"),
+  ).action((opts: Record<string, string | boolean | string[] | undefined>) =>
     runCommand("replica", async () => {
       const { runNode } = await import("./commands/node.ts");
       return runNode("replica", {
         ...nodeFlags(opts),
-        file: opts.file as string,
-        className: opts.class as string,
+        file: opts.file as string | undefined,
+        className: opts.class as string | undefined,
+        library: opts.libraryObject as string[],
+        objects: opts.object as string[],
+        safe: opts.safe === true,
       });
     }),
   );
 
   nodeOptions(
     program.command("acceptor").description("run an acceptor-only node (votes and stores accepted values)"),
-  ).action((opts: Record<string, string | boolean | undefined>) =>
+  ).action((opts: Record<string, string | boolean | string[] | undefined>) =>
     runCommand("acceptor", async () => {
       const { runNode } = await import("./commands/node.ts");
       return runNode("acceptor", nodeFlags(opts));
@@ -116,6 +132,30 @@ export function buildProgram(): Command {
     );
 
   program
+    .command("object")
+    .description("write a typed client proxy for a class (<file>proxy.ts), optionally after a safety check")
+    .requiredOption("-f, --file <FILE>", "the object's file")
+    .requiredOption("-c, --class <CLASS>", "the class")
+    .option("--out <PATH>", "where to write the proxy")
+    .option("--object <NAME>", "the object's name in a cluster that hosts several (default: the class name)")
+    .option("-s, --safe", "check the object first; any finding is printed as file:line:col and exits 1")
+    .option("-v, --verbose", "say what is being done")
+    .action(
+      (opts: {
+        file: string;
+        class: string;
+        out?: string;
+        object?: string;
+        safe?: boolean;
+        verbose?: boolean;
+      }) =>
+        runCommand("object", async () => {
+          const { runObject } = await import("./commands/object.ts");
+          return runObject({ ...opts, className: opts.class });
+        }),
+    );
+
+  program
     .command("sim")
     .description("run the deterministic fault simulation of the consensus core (see `concoord sim --help`)")
     .helpOption(false)
@@ -130,7 +170,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-function nodeFlags(opts: Record<string, string | boolean | undefined>) {
+/** Commander's accumulator for repeatable options. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function nodeFlags(opts: Record<string, string | boolean | string[] | undefined>) {
   const text = (k: string): string | undefined =>
     typeof opts[k] === "string" ? (opts[k] as string) : undefined;
   return {

@@ -45,8 +45,7 @@ export function withAgreedEnvironment<T>(ctx: Pick<ApplyContext, "timeMs" | "ran
 
 function makeAgreedDate(timeMs: number): DateConstructor {
   // `new Date()` and `Date()` without arguments read the agreed time; with arguments they are pure.
-  // Named Date, so that errors and `constructor.name` read as they would without the agreed clock.
-  const AgreedDate = class Date extends RealDate {
+  class AgreedDate extends RealDate {
     constructor(...args: unknown[]) {
       if (args.length === 0) super(timeMs);
       else super(...(args as [string]));
@@ -54,7 +53,9 @@ function makeAgreedDate(timeMs: number): DateConstructor {
     static override now(): number {
       return timeMs;
     }
-  };
+  }
+  // Named Date, so that errors and `constructor.name` read as they would without the agreed clock.
+  Object.defineProperty(AgreedDate, "name", { value: "Date" });
   return AgreedDate as unknown as DateConstructor;
 }
 

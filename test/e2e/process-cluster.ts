@@ -81,13 +81,15 @@ export class ProcessCluster {
     file?: string;
     className?: string;
     override?: Record<number, Partial<NodeSpec>>;
+    /** `--object NAME=SOURCE` flags for every replica, instead of -f/-c. */
+    objects?: readonly string[];
   }): Promise<ProcessCluster> {
     const total = options.replicas + (options.acceptors ?? 0);
     const specs: NodeSpec[] = Array.from({ length: total }, (_, i) => ({
       role: i < options.replicas ? "replica" : "acceptor",
-      file: options.file ?? COUNTER,
+      file: options.objects ? "" : (options.file ?? COUNTER),
       className: options.className ?? "Counter",
-      extra: [],
+      extra: options.objects && i < options.replicas ? options.objects.flatMap((o) => ["--object", o]) : [],
       ...(options.override?.[i] ?? {}),
     }));
     const cluster = new ProcessCluster(await freePorts(total), specs);
@@ -115,6 +117,17 @@ export class ProcessCluster {
     return this.#children.get(i)?.pid;
   }
 
+  /** True while node `i`'s process is alive. */
+  running(i: number): boolean {
+    const child = this.#children.get(i);
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** Restarts every node that is not running. */
+  async restartStopped(): Promise<void> {
+    await Promise.all(this.ports.map((_, i) => (this.running(i) ? undefined : this.startNode(i))));
+  }
+
   /** Starts (or restarts) node `i` from its data directory and waits until it listens. */
   async startNode(i: number): Promise<void> {
     const port = this.ports[i]!;
@@ -122,7 +135,7 @@ export class ProcessCluster {
     const acceptors = this.#addresses("acceptor");
     const child = spawnCli([
       spec.role,
-      ...(spec.role === "replica" ? ["-f", spec.file, "-c", spec.className] : []),
+      ...(spec.role === "replica" && spec.file ? ["-f", spec.file, "-c", spec.className] : []),
       "-p",
       String(port),
       "--peers",

@@ -262,7 +262,9 @@ const sessionArb: fc.Arbitrary<SessionState> = fc.record({
   lastActiveMs: finiteArb,
   ttlMs: positiveArb,
   replies: fc.array(fc.tuple(natArb, replyArb), { maxLength: 2 }),
-  parked: fc.array(fc.tuple(natArb, fc.oneof(finiteArb, fc.constant(Number.POSITIVE_INFINITY))), { maxLength: 2 }),
+  parked: fc.array(fc.tuple(natArb, fc.oneof(finiteArb, fc.constant(Number.POSITIVE_INFINITY))), {
+    maxLength: 2,
+  }),
 });
 const configEpochArb: fc.Arbitrary<ConfigEpoch> = fc.record({
   fromSlot: natArb,

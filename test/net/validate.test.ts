@@ -219,7 +219,14 @@ describe("validateFrame", () => {
       slot: 5,
       app: new Uint8Array(0),
       sessions: [
-        { id: 7, ackedThrough: 1, lastActiveMs: 0, ttlMs: 1000, replies: [[2, { ok: true, sessionId: 7 }]], parked: [] },
+        {
+          id: 7,
+          ackedThrough: 1,
+          lastActiveMs: 0,
+          ttlMs: 1000,
+          replies: [[2, { ok: true, sessionId: 7 }]],
+          parked: [],
+        },
       ],
       configs: [{ fromSlot: 1, config: { members: status.members } }],
       clockMs: 0,

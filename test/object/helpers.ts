@@ -19,7 +19,15 @@ let slot = 0;
 /** A plausible apply context. */
 export function nextContext(): ApplyContext {
   slot++;
-  return { slot, index: 0, timeMs: slot * 10, clientId: 1, seq: slot, randomSeed: slot, timeoutMs: undefined };
+  return {
+    slot,
+    index: 0,
+    timeMs: slot * 10,
+    clientId: 1,
+    seq: slot,
+    randomSeed: slot,
+    timeoutMs: undefined,
+  };
 }
 
 /** The caller's result of an apply (these tests never park). */

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -8,7 +16,7 @@ import { describe, it } from "node:test";
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 describe("the package as another project sees it", { timeout: 180_000 }, () => {
-  it("npm run build emits dist/ with declarations, and plain Node can use the library and the bin", () => {
+  it("npm run build emits dist/ with declarations, and plain Node can use the library and the bin", async () => {
     const build = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8" });
     assert.equal(build.status, 0, build.stdout + build.stderr);
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
@@ -53,6 +61,67 @@ describe("the package as another project sees it", { timeout: 180_000 }, () => {
       );
       assert.equal(sim.status, 0, sim.stderr);
       assert.match(sim.stdout, /^sim: 2 seeds/m);
+
+      // The tutorial: generate the proxy with the CLI, start a replica, use the proxy like ConCoord's.
+      copyFileSync(join(ROOT, "src/objects/counter.ts"), join(consumer, "counter.ts"));
+      const cli = join(ROOT, pkg.bin.concoord!);
+      const gen = spawnSync(
+        process.execPath,
+        [cli, "object", "-f", join(consumer, "counter.ts"), "-c", "Counter"],
+        {
+          encoding: "utf8",
+        },
+      );
+      assert.equal(gen.status, 0, gen.stderr);
+      assert.ok(existsSync(join(consumer, "counterproxy.ts")));
+      const port = 30_000 + Math.floor(Math.random() * 10_000);
+      const replica = spawn(
+        process.execPath,
+        [
+          cli,
+          "replica",
+          "-f",
+          join(consumer, "counter.ts"),
+          "-c",
+          "Counter",
+          "-p",
+          String(port),
+          "--in-memory",
+        ],
+        {
+          stdio: ["ignore", "pipe", "ignore"],
+        },
+      );
+      try {
+        await new Promise<void>((resolve, reject) => {
+          replica.stdout!.on("data", (d: Buffer) => {
+            if (d.toString().includes("listening on")) resolve();
+          });
+          replica.once("exit", (code) => reject(new Error(`replica exited with ${code}`)));
+        });
+        writeFileSync(
+          join(consumer, "tutorial.ts"),
+          [
+            'import { Counter } from "./counterproxy.ts";',
+            `const c = new Counter("127.0.0.1:${port}");`,
+            "await c.increment();",
+            "await c.increment();",
+            "const two = await c.getvalue();",
+            "await c.__concoordinit__();",
+            "await c.increment();",
+            "console.log(two, await c.getvalue());",
+            "await c.close();",
+          ].join("\n"),
+        );
+        const tsx = join(ROOT, "node_modules/tsx/dist/esm/index.mjs");
+        const run = spawnSync(process.execPath, ["--import", tsx, "tutorial.ts"], {
+          cwd: consumer,
+          encoding: "utf8",
+        });
+        assert.equal(run.stdout.trim(), "2 1", run.stderr);
+      } finally {
+        replica.kill("SIGKILL");
+      }
     } finally {
       rmSync(consumer, { recursive: true, force: true });
     }

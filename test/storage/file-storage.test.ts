@@ -198,7 +198,11 @@ describe("MemoryStorage", () => {
     await storage.append([big]); // snapshots are not WAL records: no bound
     await assert.rejects(
       storage.append([
-        { kind: "decide", slot: 20, value: { timeMs: 0, seed: 0, commands: [opCommand(1, 1, new Uint8Array(400))] } },
+        {
+          kind: "decide",
+          slot: 20,
+          value: { timeMs: 0, seed: 0, commands: [opCommand(1, 1, new Uint8Array(400))] },
+        },
       ]),
       /exceeds recordBytesMax 300/,
     );

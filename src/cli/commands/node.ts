@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { Member } from "../../core/config.ts";
 import type { StateMachine } from "../../core/state-machine.ts";
@@ -8,12 +9,19 @@ import { NodeHost } from "../../host/node-host.ts";
 import { createLogger } from "../../log/logger.ts";
 import type { ObjectInfo } from "../../net/frames.ts";
 import { CliError } from "../cli-error.ts";
+import { objectSpecs } from "../object-specs.ts";
 import { canBind, findFreePort } from "../ports.ts";
 
 /** Options shared by `concoord replica` and `concoord acceptor`. */
 export interface NodeCommandOptions {
   readonly file?: string;
   readonly className?: string;
+  /** Library objects (`-o`). */
+  readonly library?: readonly string[];
+  /** Named objects (`--object NAME=FILE:CLASS` or `NAME=Lock`). */
+  readonly objects?: readonly string[];
+  /** Refuse objects that fail the static safety check. */
+  readonly safe?: boolean;
   readonly addr?: string;
   readonly port?: string;
   readonly peers?: string;
@@ -70,14 +78,18 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
   let objects: ObjectInfo[] = [];
   let codeHash: string | null = null;
   if (role === "replica") {
-    if (!options.file || !options.className)
-      throw new CliError("a replica needs the object: -f FILE -c CLASS");
+    const specs = await objectSpecs(options);
+    if (options.safe) await refuseUnsafe(specs.map((spec) => spec.file));
     const { loadObjectFile, ObjectMachine } = await import("../../object/index.ts");
-    const loaded = await loadObjectFile({ file: resolve(options.file), className: options.className });
-    const objectMachine = new ObjectMachine(new Map([[options.className, loaded]]));
+    const loaded = new Map<string, Awaited<ReturnType<typeof loadObjectFile>>>();
+    for (const spec of specs)
+      loaded.set(spec.name, await loadObjectFile({ file: spec.file, className: spec.className }));
+    const objectMachine = new ObjectMachine(loaded);
     machine = objectMachine;
     objects = objectMachine.info();
-    codeHash = loaded.codeHash;
+    // The cluster's identity covers every hosted object's name and code.
+    const hashes = [...loaded].map(([name, l]) => [name, l.codeHash]).sort(([a], [b]) => (a! < b! ? -1 : 1));
+    codeHash = createHash("sha256").update(JSON.stringify(hashes)).digest("hex");
   } else {
     machine = new AcceptorMachine();
   }
@@ -136,6 +148,15 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+}
+
+/** `--safe`: the static check must find nothing in any object file. */
+async function refuseUnsafe(files: readonly string[]): Promise<void> {
+  const { checkObjectSafety, formatFinding } = await import("../../safety/index.ts");
+  const findings = (await Promise.all(files.map((file) => checkObjectSafety({ file })))).flat();
+  if (findings.length === 0) return;
+  for (const f of findings) process.stderr.write(`${formatFinding(f)}\n`);
+  throw new CliError(`--safe: ${findings.length} finding(s) in the object code; not starting`);
 }
 
 function parsePort(text: string): number {
