@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { createServer, connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connect } from "../../src/client/client.ts";
 import { RemoteError } from "../../src/client/errors.ts";
@@ -183,6 +186,20 @@ describe("bad command lines get one clear line and a non-zero exit", { timeout: 
     ]);
     assert.notEqual(r.code, 0);
     assert.match(oneLine(r.stderr), /package\.json/);
+  });
+
+  it("--safe refuses an object that fails the safety check, listing the findings", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "concoord-safe-"));
+    const file = join(dir, "leaky.ts");
+    writeFileSync(
+      file,
+      'import { readFileSync } from "node:fs";\nexport class Leaky {\n  read() { return readFileSync("/etc/hostname", "utf8"); }\n}\n',
+    );
+    const r = await runCli(["replica", "-f", file, "-c", "Leaky", "--safe", "--in-memory"]);
+    rmSync(dir, { recursive: true, force: true });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /leaky\.ts:1:\d+ .*node:fs/);
+    assert.match(r.stderr, /--safe: 1 finding/);
   });
 
   it("an unknown flag", async () => {
