@@ -20,6 +20,11 @@ export type {
   CounterOutput,
   CounterRead,
   CounterState,
+  QueueInput,
+  QueueOutput,
+  QueuePut,
+  QueueState,
+  QueueTake,
   RegisterCas,
   RegisterInput,
   RegisterOutput,
@@ -27,6 +32,6 @@ export type {
   RegisterState,
   RegisterWrite,
 } from "./models.ts";
-export { counterModel, keyOfPartition, partitionByKey, registerModel } from "./models.ts";
+export { counterModel, keyOfPartition, partitionByKey, queueModel, registerModel } from "./models.ts";
 export type { IllegalReport, OffendingOperation } from "./report.ts";
 export { illegalReport, operationText } from "./report.ts";

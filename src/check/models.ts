@@ -249,3 +249,69 @@ export const registerModel: Model<RegisterState, RegisterInput, RegisterOutput> 
     }
   },
 };
+
+/** Appends `value` to queue `key`; answers `true`. */
+export interface QueuePut {
+  kind: "put";
+  key: string;
+  value: number;
+}
+
+/** Removes and returns the head of queue `key` (a blocking take: it waits until there is one). */
+export interface QueueTake {
+  kind: "take";
+  key: string;
+}
+
+/** What a queue operation asks. */
+export type QueueInput = QueuePut | QueueTake;
+
+/** `true` for a put, the item for a take. */
+export type QueueOutput = true | number;
+
+/** FIFO queues by key. */
+export type QueueState = ReadonlyMap<string, readonly number[]>;
+
+/**
+ * Keyed FIFO queues with a blocking take. A take whose outcome is unknown either took the head at some
+ * point, or never happened; on an empty queue the model lets it do nothing, which is the same as never.
+ *
+ * @example
+ * const result = checkHistory(queueModel, [
+ *   { id: 0, clientId: 1, input: { kind: "put", key: "q", value: 4 }, output: true, callTime: 0, returnTime: 1 },
+ *   { id: 1, clientId: 2, input: { kind: "take", key: "q" }, output: 4, callTime: 0, returnTime: 3 },
+ * ]); // { result: "ok", ... }
+ */
+export const queueModel: Model<QueueState, QueueInput, QueueOutput> = {
+  name: "queue",
+  partition: partitionByKey,
+  partitionKey: keyOfPartition,
+  init: () => new Map<string, readonly number[]>(),
+  step(state, input, output): StepResult<QueueState> {
+    const items = state.get(input.key) ?? [];
+    if (input.kind === "put") {
+      return {
+        ok: output === undefined || output === true,
+        state: withValue(state, input.key, [...items, input.value]),
+      };
+    }
+    if (output === undefined) {
+      return { ok: true, state: items.length === 0 ? state : withValue(state, input.key, items.slice(1)) };
+    }
+    return {
+      ok: items.length > 0 && items[0] === output,
+      state: withValue(state, input.key, items.slice(1)),
+    };
+  },
+  key(state) {
+    return JSON.stringify([...state.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  },
+  describe(input, output) {
+    const out = output === undefined ? "?" : String(output);
+    return input.kind === "put"
+      ? `put(${input.key}, ${input.value}) -> ${out}`
+      : `take(${input.key}) -> ${out}`;
+  },
+  inputKey: (input) =>
+    JSON.stringify(input.kind === "put" ? ["put", input.key, input.value] : ["take", input.key]),
+};

@@ -289,9 +289,23 @@ export class ReplicatedState {
     return id;
   }
 
-  /** A session ends: its parked calls are dropped (nobody waits for them) and the objects are told. */
+  /**
+   * A session ends: its parked calls are answered SessionExpired (so a client that is in fact alive, or a
+   * node holding its request, is not left waiting forever) and the objects are told.
+   */
   #endSession(session: Session, ctx: ApplyContext): void {
     this.#sessions.delete(session.id);
+    for (const seq of [...session.parked.keys()].sort((a, b) => a - b)) {
+      this.#outcomes.push({
+        clientId: session.id,
+        seq,
+        reply: {
+          ok: false,
+          error: "SessionExpired",
+          message: `session ${session.id} expired while the call waited`,
+        },
+      });
+    }
     this.#wake(this.#machine.sessionExpired?.(session.id, ctx) ?? []);
   }
 

@@ -1,5 +1,5 @@
 import type { CheckResult } from "../check/index.ts";
-import { checkHistory, counterModel, registerModel } from "../check/index.ts";
+import { checkHistory, counterModel, queueModel, registerModel } from "../check/index.ts";
 import { InvariantError } from "../core/assert.ts";
 import type { Batch } from "../core/command.ts";
 import type { Member } from "../core/config.ts";
@@ -318,7 +318,7 @@ export function runSeed(options: SeedOptions): SeedResult {
   };
 
   // ---- clients ---------------------------------------------------------------------------------------
-  const history: WorkloadHistory = { counters: [], registers: [] };
+  const history: WorkloadHistory = { counters: [], registers: [], queues: [] };
   let opId = 0;
   const safetyBudget = new OpBudget(Math.floor(options.ops * 0.8));
   const livenessBudget = new OpBudget(options.ops - safetyBudget.remaining);
@@ -392,6 +392,7 @@ export function runSeed(options: SeedOptions): SeedResult {
   const checks: [string, CheckResult][] = [
     ["counters", checkHistory(counterModel, history.counters, { budgetSteps: 2_000_000 })],
     ["registers", checkHistory(registerModel, history.registers, { budgetSteps: 2_000_000 })],
+    ["queues", checkHistory(queueModel, history.queues, { budgetSteps: 2_000_000 })],
   ];
   for (const [name, result] of checks) {
     if (result.result === "illegal") violations.push(`linearizability (${name}): ${result.message}`);
@@ -400,7 +401,7 @@ export function runSeed(options: SeedOptions): SeedResult {
   }
   return {
     seed: options.seed,
-    ops: history.counters.length + history.registers.length,
+    ops: history.counters.length + history.registers.length + history.queues.length,
     violations,
     stats,
   };

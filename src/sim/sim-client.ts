@@ -5,7 +5,11 @@ import type { Packet } from "./packets.ts";
 import type { Prng } from "./prng.ts";
 
 /** How a client call ended: a reply, or nothing certain (it may or may not have taken effect). */
-export type CallOutcome = { kind: "ok"; reply: Reply & { ok: true } } | { kind: "unknown"; reason: string };
+export type CallOutcome =
+  | { kind: "ok"; reply: Reply & { ok: true } }
+  | { kind: "unknown"; reason: string }
+  /** Definitely did not happen: a parked call the cluster withdrew at its timeout. */
+  | { kind: "fail"; reason: string };
 
 /** Client timing of one seed. */
 export interface ClientTiming {
@@ -92,13 +96,14 @@ export class SimClient {
     );
   }
 
-  /** Runs a command in the session. */
-  command(body: CommandBody, done: (outcome: CallOutcome) => void): void {
+  /** Runs a command in the session; `timeoutMs` bounds how long the cluster may keep it parked. */
+  command(body: CommandBody, done: (outcome: CallOutcome) => void, timeoutMs?: number): void {
     const seq = ++this.#seq;
     const clientId = this.sessionId;
     const ackedThrough = this.#ackedThrough;
+    const command = { clientId, seq, ackedThrough, body, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
     this.#start(
-      (requestId) => ({ kind: "command", requestId, command: { clientId, seq, ackedThrough, body } }),
+      (requestId) => ({ kind: "command", requestId, command }),
       (outcome) => {
         // One call at a time: whatever became of this seq, the client will never wait for it again.
         this.#ackedThrough = seq;
@@ -179,6 +184,9 @@ export class SimClient {
         return;
       case "Busy":
         this.#retrySoon();
+        return;
+      case "Timeout":
+        this.#finish({ kind: "fail", reason: reply.message });
         return;
       case "SessionExpired":
         this.sessionId = 0;

@@ -2,6 +2,8 @@ import type {
   CounterInput,
   CounterOutput,
   Operation,
+  QueueInput,
+  QueueOutput,
   RegisterInput,
   RegisterOutput,
 } from "../check/index.ts";
@@ -13,11 +15,13 @@ import type { CallOutcome, SimClient } from "./sim-client.ts";
 
 export const COUNTER_KEYS = ["c0", "c1"] as const;
 export const REGISTER_KEYS = ["r0", "r1", "r2"] as const;
+export const QUEUE_KEYS = ["q0", "q1", "q2"] as const;
 
 /** The recorded history, one list per model. */
 export interface WorkloadHistory {
   counters: Operation<CounterInput, CounterOutput>[];
   registers: Operation<RegisterInput, RegisterOutput>[];
+  queues: Operation<QueueInput, QueueOutput>[];
 }
 
 /** Hands out operations to clients until a phase's budget runs out. */
@@ -31,7 +35,7 @@ export class OpBudget {
 }
 
 type Planned =
-  | { write: true; op: KvOp; record: (out: CallOutcome, call: number, ret: number) => void }
+  | { write: true; op: KvOp; record: (out: CallOutcome, call: number, ret: number) => void; parks?: boolean }
   | { write: false; query: KvQuery; record: (out: CallOutcome, call: number, ret: number) => void };
 
 /**
@@ -117,22 +121,42 @@ export class WorkloadDriver {
     const callTime = this.#queue.now;
     const finish = (outcome: CallOutcome): void => {
       if (outcome.kind === "unknown") this.unknownCalls++;
-      planned.record(outcome, callTime, this.#queue.now);
+      // A call the cluster withdrew did not happen: it is not part of the history.
+      if (outcome.kind !== "fail") planned.record(outcome, callTime, this.#queue.now);
       after(outcome);
     };
-    if (planned.write) this.#client.command({ kind: "op", op: encodeJson(planned.op) }, finish);
-    else this.#client.read(encodeJson(planned.query), finish);
+    if (planned.write) {
+      const parkMs = planned.parks ? this.#parkTimeoutMs() : undefined;
+      this.#client.command({ kind: "op", op: encodeJson(planned.op) }, finish, parkMs);
+    } else this.#client.read(encodeJson(planned.query), finish);
   }
 
   #plan(): Planned {
     const roll = this.#rng.next();
-    if (roll < 0.3) {
+    if (roll < 0.2) {
       const key = this.#rng.pick(COUNTER_KEYS);
       return { write: true, op: { t: "inc", k: key }, record: this.#counterRecorder({ kind: "inc", key }) };
     }
-    if (roll < 0.5) return this.#planRead(this.#rng.pick([...COUNTER_KEYS, ...REGISTER_KEYS]));
+    if (roll < 0.42) return this.#planRead(this.#rng.pick([...COUNTER_KEYS, ...REGISTER_KEYS]));
+    if (roll < 0.54) {
+      const key = this.#rng.pick(QUEUE_KEYS);
+      if (this.#rng.chance(0.5)) {
+        const value = this.#uniqueValue();
+        return {
+          write: true,
+          op: { t: "put", k: key, v: value },
+          record: this.#queueRecorder({ kind: "put", key, value }),
+        };
+      }
+      return {
+        write: true,
+        op: { t: "take", k: key },
+        record: this.#queueRecorder({ kind: "take", key }),
+        parks: true,
+      };
+    }
     const key = this.#rng.pick(REGISTER_KEYS);
-    if (roll < 0.75) {
+    if (roll < 0.77) {
       const value = this.#uniqueValue();
       return {
         write: true,
@@ -156,6 +180,22 @@ export class WorkloadDriver {
     if (key.startsWith("c"))
       return { write: false, query, record: this.#counterRecorder({ kind: "read", key }) };
     return { write: false, query, record: this.#registerRecorder({ kind: "read", key }) };
+  }
+
+  /** How long the cluster may keep a take parked: within the client's own deadline. */
+  #parkTimeoutMs(): number {
+    const deadline = this.#client.timing.callDeadlineMs;
+    return Number.isFinite(deadline) ? Math.floor(deadline * 0.8) : 1000;
+  }
+
+  #queueRecorder(input: QueueInput): Planned["record"] {
+    return (outcome, callTime, returnTime) => {
+      const output =
+        outcome.kind === "ok" && "result" in outcome.reply
+          ? decodeJson<QueueOutput>(outcome.reply.result)
+          : undefined;
+      this.#history.queues.push(this.#operation(input, output, callTime, returnTime, outcome));
+    };
   }
 
   #uniqueValue(): number {
