@@ -528,7 +528,9 @@ export class PaxosNode {
    */
   #proposeHousekeeping(leader: LeaderState): void {
     leader.keepaliveElapsed++;
-    const due = this.#state.nextDeadlineMs() <= this.#nowMs;
+    // A decided membership change takes effect α slots later; with no traffic, fill them with no-ops
+    // so that it does (and its requester hears back) promptly.
+    const due = this.#state.nextDeadlineMs() <= this.#nowMs || this.#state.reconfigPending;
     const periodic = leader.keepaliveElapsed >= this.limits.keepaliveIntervalTicks && leader.alive.size > 0;
     if (!periodic && !(due && leader.pending.length === 0 && leader.proposals.size === 0)) return;
     leader.keepaliveElapsed = 0;

@@ -140,6 +140,7 @@ export class ReplicatedState {
       if (reply) this.#outcomes.push({ clientId: command.clientId, seq: command.seq, reply });
     });
     this.#executed = slot;
+    this.#completeReconfig(slot);
     // Epochs that no longer govern any slot after `executed` are history.
     while (this.#configs.length > 1 && this.#configs[1]!.fromSlot <= slot + 1) this.#configs.shift();
     const outcomes = this.#outcomes;
@@ -199,9 +200,18 @@ export class ReplicatedState {
       };
     }
     if (body.kind === "reconfig") {
-      const reply = this.#reconfigure(ctx.slot, body.change);
-      session.replies.set(command.seq, reply);
-      return reply;
+      const refusal = this.#reconfigure(ctx.slot, body.change, {
+        clientId: command.clientId,
+        seq: command.seq,
+      });
+      if (refusal) {
+        session.replies.set(command.seq, refusal);
+        return refusal;
+      }
+      // Answered when the change takes effect (`#completeReconfig`): an operator who then turns the
+      // removed machine off cannot strand slots that still needed its vote.
+      session.parked.set(command.seq, Number.POSITIVE_INFINITY);
+      return null;
     }
     const outcome = this.#machine.apply(body.op, ctx);
     const result = outcome instanceof Uint8Array ? outcome : outcome.result;
@@ -252,15 +262,34 @@ export class ReplicatedState {
     this.#nextParkDeadlineMs = next;
   }
 
-  #reconfigure(slot: number, change: Parameters<typeof applyConfChange>[1]): Reply {
+  /** Records a change effective α slots later, or returns why it is refused. */
+  #reconfigure(
+    slot: number,
+    change: Parameters<typeof applyConfChange>[1],
+    requester: { clientId: number; seq: number },
+  ): Reply | null {
     const latest = this.#configs[this.#configs.length - 1]!;
     if (latest.fromSlot > slot) {
       return { ok: false, error: "ReconfigRefused", message: "another membership change is in progress" };
     }
     const next = applyConfChange(latest.config, change);
     if (typeof next === "string") return { ok: false, error: "ReconfigRefused", message: next };
-    this.#configs.push({ fromSlot: slot + this.#limits.alpha, config: next });
-    return { ok: true, reconfigured: true };
+    this.#configs.push({ fromSlot: slot + this.#limits.alpha, config: next, requester });
+    return null;
+  }
+
+  /** A change whose first governed slot is the next one is in effect: answer the call that asked for it. */
+  #completeReconfig(slot: number): void {
+    for (const epoch of this.#configs) {
+      if (epoch.requester && epoch.fromSlot === slot + 1) {
+        this.#complete(epoch.requester.clientId, epoch.requester.seq, { ok: true, reconfigured: true });
+      }
+    }
+  }
+
+  /** True while a decided membership change has not taken effect yet (the leader hurries it along). */
+  get reconfigPending(): boolean {
+    return this.#configs[this.#configs.length - 1]!.fromSlot > this.#executed + 1;
   }
 
   #openSession(ctx: ApplyContext, ttlMs: number | undefined): number {
@@ -345,7 +374,11 @@ export class ReplicatedState {
       slot: this.#executed,
       app: this.#machine.snapshot(),
       sessions,
-      configs: this.#configs.map((e) => ({ fromSlot: e.fromSlot, config: e.config })),
+      configs: this.#configs.map((e) => ({
+        fromSlot: e.fromSlot,
+        config: e.config,
+        ...(e.requester ? { requester: e.requester } : {}),
+      })),
       clockMs: this.#clockMs,
       nextSessionId: this.#nextSessionId,
     };
@@ -369,7 +402,11 @@ export class ReplicatedState {
         },
       ]),
     );
-    this.#configs = snapshot.configs.map((e) => ({ fromSlot: e.fromSlot, config: e.config }));
+    this.#configs = snapshot.configs.map((e) => ({
+      fromSlot: e.fromSlot,
+      config: e.config,
+      ...(e.requester ? { requester: e.requester } : {}),
+    }));
     this.#clockMs = snapshot.clockMs;
     this.#nextSessionId = snapshot.nextSessionId;
     this.#executed = snapshot.slot;

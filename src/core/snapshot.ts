@@ -18,6 +18,8 @@ export interface SessionState {
 export interface ConfigEpoch {
   readonly fromSlot: number;
   readonly config: Config;
+  /** The call that asked for this change: it is answered when the change takes effect. */
+  readonly requester?: { readonly clientId: number; readonly seq: number };
 }
 
 /**

@@ -316,23 +316,6 @@ export class NodeHost {
           });
           return;
         }
-        if (
-          frame.t === "command" &&
-          (frame.command.body.kind === "reconfig" || frame.command.body.kind === "keepalive")
-        ) {
-          // Membership is fixed by --peers/--acceptors on every node; a change here would leave the
-          // hosts' address books behind the cluster's config.
-          conn.send({
-            t: "reply",
-            id: frame.id,
-            reply: {
-              ok: false,
-              error: "ReconfigRefused",
-              message: "this cluster's membership is fixed by --peers",
-            },
-          });
-          return;
-        }
         const requestId = this.#nextRequestId++;
         this.#requests.set(requestId, { conn, clientRequestId: frame.id });
         this.#connRequests.set(conn, outstanding + 1);

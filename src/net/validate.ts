@@ -522,7 +522,17 @@ function configEpoch(value: unknown, key: Segment): ConfigEpoch {
   try {
     natural(o.fromSlot, "fromSlot");
     config(o.config, "config");
-    closed(o, ["fromSlot", "config"]);
+    if (o.requester !== undefined) {
+      const r = object(o.requester, "requester");
+      try {
+        natural(r.clientId, "clientId");
+        natural(r.seq, "seq");
+        closed(r, ["clientId", "seq"]);
+      } catch (error) {
+        throw within(error, "requester");
+      }
+    }
+    closed(o, ["fromSlot", "config", "requester"], o.requester === undefined ? 2 : 3);
   } catch (error) {
     throw within(error, key);
   }
