@@ -107,6 +107,18 @@ export function buildProgram(): Command {
     );
 
   program
+    .command("health")
+    .description("check every member, like etcdctl cluster-health; exit 0 only when the cluster is healthy")
+    .requiredOption("-b, --bootstrap <HOST:PORT,...>", "any node(s) of the cluster")
+    .option("--json", "machine-readable output")
+    .action((opts: { bootstrap: string; json?: boolean }) =>
+      runCommand("health", async () => {
+        const { runHealth } = await import("./commands/health.ts");
+        return runHealth(opts);
+      }),
+    );
+
+  program
     .command("dev")
     .description("start a local durable cluster (the tutorial's Counter by default) until Ctrl-C")
     .addOption(new Option("--replicas <N>", "how many replicas").default("3"))
