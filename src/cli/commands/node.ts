@@ -144,7 +144,11 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
       log.info({ signal }, "stopping");
       void node.stop().then(() => done(0));
     };
-    node.onFatal(() => done(1));
+    // Fail-stop: after a failed fsync the process exits rather than serve with unknown durable state.
+    node.onFatal(() => {
+      process.exitCode = 1;
+      process.exit(1);
+    });
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
