@@ -12,8 +12,9 @@
  * // await counter.increment();
  * ```
  */
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
+import { sourceFileProblem } from "../source/source-file.ts";
 import { emitProxy, reservedNames } from "./emit.ts";
 import { CodegenError } from "./errors.ts";
 import { extractClass } from "./extract.ts";
@@ -74,7 +75,8 @@ export function defaultProxyPath(file: string): string {
 export async function generateProxy(options: GenerateProxyOptions): Promise<GeneratedProxy> {
   const { file: shownFile, className } = options;
   const file = resolve(shownFile);
-  await checkIsFile(file, shownFile);
+  const problem = await sourceFileProblem(file);
+  if (problem) throw new CodegenError(shownFile, problem);
   const outFile = resolve(options.out ?? defaultProxyPath(file));
   if (outFile === file) throw new CodegenError(shownFile, "the proxy would overwrite the object's own file");
   const outDir = dirname(outFile);
@@ -125,16 +127,4 @@ export async function writeProxy(options: WriteProxyOptions): Promise<string> {
   await writeFile(outFile, source);
   verbose?.(`wrote ${outFile}`);
   return outFile;
-}
-
-/** A readable file, or a {@link CodegenError} saying why not. */
-async function checkIsFile(file: string, shownFile: string): Promise<void> {
-  let isFile: boolean;
-  try {
-    isFile = (await stat(file)).isFile();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new CodegenError(shownFile, code === "ENOENT" ? "no such file" : `cannot read: ${String(error)}`);
-  }
-  if (!isFile) throw new CodegenError(shownFile, "not a file");
 }

@@ -1,6 +1,6 @@
-import { stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
+import { sourceFileProblem } from "../source/source-file.ts";
 import { checkAsync } from "./async.ts";
 import type { CheckContext } from "./context.ts";
 import { compareFindings, type SafetyFinding } from "./finding.ts";
@@ -45,7 +45,8 @@ export class SafetyCheckError extends Error {
 export async function checkObjectSafety(options: { file: string }): Promise<SafetyFinding[]> {
   const shownRoot = options.file;
   const root = resolve(shownRoot);
-  await checkIsFile(root, shownRoot);
+  const problem = await sourceFileProblem(root);
+  if (problem) throw new SafetyCheckError(shownRoot, problem);
   const safety = createSafetyProgram(root);
   // TypeScript leaves out a root it cannot read as code (`bank.txt`): say so rather than pass it.
   if (!safety.files.some((file) => resolve(file.fileName) === root))
@@ -85,20 +86,6 @@ export async function checkObjectSafety(options: { file: string }): Promise<Safe
   }
   checkModuleState(context, safety.files);
   return findings.sort(compareFindings);
-}
-
-async function checkIsFile(file: string, shownFile: string): Promise<void> {
-  let isFile: boolean;
-  try {
-    isFile = (await stat(file)).isFile();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new SafetyCheckError(
-      shownFile,
-      code === "ENOENT" ? "no such file" : `cannot read: ${String(error)}`,
-    );
-  }
-  if (!isFile) throw new SafetyCheckError(shownFile, "not a file");
 }
 
 /** A file that does not parse is checked as far as it parses; where it stops parsing is a finding. */
