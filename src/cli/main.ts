@@ -29,6 +29,10 @@ export function buildProgram(): Command {
       )
       .option("--acceptors <HOST:PORT,...>", "the acceptor-only members (same list on every node)")
       .option(
+        "-b, --bootstrap <HOST:PORT,...>",
+        "join a running cluster through these nodes instead of --peers",
+      )
+      .option(
         "-w, --data-dir <DIR>",
         "where to keep the log and snapshots (default ./concoord-data/<host>-<port>)",
       )
@@ -104,6 +108,22 @@ export function buildProgram(): Command {
         const { runStatus } = await import("./commands/status.ts");
         return runStatus(opts);
       }),
+    );
+
+  program
+    .command("member")
+    .description("list, add or remove members (changes go through the log, one at a time)")
+    .argument("<action>", "list | add HOST:PORT | remove ID")
+    .argument("[args...]")
+    .requiredOption("-b, --bootstrap <HOST:PORT,...>", "any node(s) of the cluster")
+    .option("--acceptor", "add an acceptor-only member")
+    .option("--json", "machine-readable list")
+    .action(
+      (action: string, args: string[], opts: { bootstrap: string; acceptor?: boolean; json?: boolean }) =>
+        runCommand("member", async () => {
+          const { runMember } = await import("./commands/member.ts");
+          return runMember(action, args, opts);
+        }),
     );
 
   program
@@ -194,6 +214,7 @@ function nodeFlags(opts: Record<string, string | boolean | string[] | undefined>
     addr: text("addr"),
     port: text("port"),
     peers: text("peers"),
+    bootstrap: text("bootstrap"),
     acceptors: text("acceptors"),
     dataDir: text("dataDir"),
     inMemory: opts.inMemory === true,

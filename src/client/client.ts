@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import { connect as tcpConnect } from "node:net";
 import type { Command, CommandBody, Reply } from "../core/command.ts";
-import type { Member } from "../core/config.ts";
+import type { ConfChange, Member } from "../core/config.ts";
 import type { Address } from "../host/address.ts";
 import { parseAddress, parseAddressList } from "../host/address.ts";
 import { FrameConnection } from "../net/connection.ts";
@@ -91,6 +91,7 @@ export class Client {
   #lastHeardMs = 0;
   #keepaliveTimer: NodeJS.Timeout | null = null;
   #members: Member[] = [];
+  #identity = "";
   #objects = new Map<string, ObjectInfo>();
   #conn: FrameConnection | null = null;
   #connecting: Promise<void> | null = null;
@@ -172,6 +173,32 @@ export class Client {
   /** The members as the cluster described them, and the node this client talks to. */
   get view(): { members: readonly Member[]; nodeId: number | null; sessionId: number } {
     return { members: this.#members, nodeId: this.#nodeId, sessionId: this.#sessionId };
+  }
+
+  /**
+   * Changes the membership through the log; resolves once the change is in effect (α slots after it
+   * is decided), rejects with a RemoteError `ReconfigRefused` saying why it was refused.
+   *
+   * @example
+   * ```ts
+   * await client.reconfigure({ kind: "remove", id: 3 });
+   * ```
+   */
+  async reconfigure(change: ConfChange): Promise<void> {
+    if (this.#closed) throw new ConnectionError("client is closed");
+    await this.#slot();
+    const reply = await this.#submit(
+      "command",
+      { kind: "reconfig", change },
+      null,
+      `membership change (${change.kind})`,
+    );
+    if (!reply.ok) throw new RemoteError(reply.error, reply.message);
+  }
+
+  /** The cluster identity the node stated in its welcome. */
+  get identity(): string {
+    return this.#identity;
   }
 
   /** Names of the objects the cluster hosts. */
@@ -483,6 +510,7 @@ export class Client {
     this.#lastHeardMs = performance.now();
     this.#nodeId = welcome.nodeId;
     this.#members = [...welcome.members];
+    this.#identity = welcome.identity;
     this.#objects = new Map(welcome.objects.map((o) => [o.name, o]));
   }
 

@@ -72,6 +72,9 @@ export function findMember(config: Config, id: number): Member | undefined {
 export function applyConfChange(config: Config, change: ConfChange): Config | string {
   if (change.kind === "add") {
     if (findMember(config, change.member.id)) return `member ${change.member.id} already exists`;
+    const address = change.member.address;
+    const holder = address === undefined ? undefined : config.members.find((m) => m.address === address);
+    if (holder) return `address ${address} is already member ${holder.id}'s`;
     if (!change.member.replica && !change.member.acceptor) return `member ${change.member.id} has no role`;
     return makeConfig([...config.members, change.member]);
   }

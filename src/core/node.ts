@@ -4,7 +4,7 @@ import type { Ballot } from "./ballot.ts";
 import { ballotsEqual, compareBallots, formatBallot } from "./ballot.ts";
 import type { Batch, Command, Reply } from "./command.ts";
 import { batchBytes, commandBytes, routeKey } from "./command.ts";
-import type { Config } from "./config.ts";
+import type { Config, Member } from "./config.ts";
 import { acceptorIds, findMember, formatConfig, quorumSize, replicaIds } from "./config.ts";
 import type { DurableState } from "./durable.ts";
 import { emptyDurableState } from "./durable.ts";
@@ -347,6 +347,18 @@ export class PaxosNode {
   /** The membership known to this node, including a change not yet in effect. */
   latestConfig(): Config {
     return this.#state.latestConfig();
+  }
+
+  /**
+   * Every member this node must be able to reach: those of the configs that govern the window, and of
+   * a decided change not yet in effect. Hosts keep their connections to exactly these.
+   */
+  knownMembers(): Member[] {
+    const byId = new Map<number, Member>();
+    for (const config of [...this.#state.windowConfigs(), this.#state.latestConfig()]) {
+      for (const m of config.members) byId.set(m.id, m);
+    }
+    return [...byId.values()].sort((a, b) => a.id - b.id);
   }
 
   // ---- election --------------------------------------------------------------------------------------

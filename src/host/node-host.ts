@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { connect, createServer } from "node:net";
 import type { Logger } from "pino";
+import type { Command } from "../core/command.ts";
 import type { Member } from "../core/config.ts";
 import { makeConfig } from "../core/config.ts";
 import type { Limits } from "../core/limits.ts";
@@ -64,6 +65,8 @@ export class NodeHost {
   readonly #core: PaxosNode;
   readonly #server: Server;
   readonly #peers = new Map<number, PeerLink>();
+  /** Members known at the last sync: a link is closed only when its member leaves this set. */
+  #knownPeerIds = new Set<number>();
   readonly #clients = new Set<FrameConnection>();
   readonly #requests = new Map<number, PendingRequest>();
   readonly #connRequests = new Map<FrameConnection, number>();
@@ -106,10 +109,7 @@ export class NodeHost {
       });
     });
     server.on("error", (error) => host.#log.error({ err: error }, "server error"));
-    for (const m of options.members) {
-      if (m.id === options.id || !m.address) continue;
-      host.#peers.set(m.id, new PeerLink(host, m.id, m.address, m.id > options.id));
-    }
+    host.#syncPeers();
     const tickMs = options.tickMs ?? 10;
     host.#tickTimer = setInterval(() => {
       core.tick(Date.now());
@@ -186,7 +186,34 @@ export class NodeHost {
     } finally {
       this.#flushing = false;
     }
+    this.#syncPeers();
     if (this.#core.hasReady()) this.#scheduleFlush();
+  }
+
+  /**
+   * Keeps one link per member the core must reach, following the replicated membership: a member added
+   * through the log gets a link (the lower id dials), a removed one loses it.
+   */
+  #syncPeers(): void {
+    if (this.#stopped) return;
+    const wanted = new Map(this.#core.knownMembers().map((m) => [m.id, m]));
+    for (const [id, link] of this.#peers) {
+      const member = wanted.get(id);
+      // Only a member this node saw leave loses its link; a peer it has not learned of yet keeps it.
+      const removed = !member && this.#knownPeerIds.has(id);
+      const moved = member?.address !== undefined && link.address !== "" && member.address !== link.address;
+      if (removed || moved) {
+        link.close();
+        this.#peers.delete(id);
+      } else if (member?.address && link.address === "") {
+        link.address = member.address;
+      }
+    }
+    this.#knownPeerIds = new Set(wanted.keys());
+    for (const m of wanted.values()) {
+      if (m.id === this.id || !m.address || this.#peers.has(m.id)) continue;
+      this.#peers.set(m.id, new PeerLink(this, m.id, m.address, m.id > this.id));
+    }
   }
 
   #sendPeer(to: number, message: Message): void {
@@ -252,9 +279,8 @@ export class NodeHost {
       conn.send(this.#welcome());
       return "client";
     }
-    const link = hello.from === undefined ? undefined : this.#peers.get(hello.from);
-    if (!link || hello.from === undefined) {
-      conn.fail("UnknownPeer", `node ${hello.from} is not a member of this cluster`);
+    if (hello.from === undefined || hello.from === this.id) {
+      conn.fail("UnknownPeer", `a peer must name itself with a node id other than ${this.id}`);
       return "refused";
     }
     const conflict = identityConflict(this.#options.identity, hello.identity ?? "");
@@ -265,6 +291,13 @@ export class NodeHost {
     }
     this.#log.debug({ peer: hello.from }, "peer connected");
     conn.send(this.#welcome());
+    // A member this node does not know yet (it is joining and has not learned the membership, or the
+    // peer was added in a slot it has not applied): same cluster, same code, so take the link.
+    let link = this.#peers.get(hello.from);
+    if (!link) {
+      link = new PeerLink(this, hello.from, "", false);
+      this.#peers.set(hello.from, link);
+    }
     link.adopt(conn);
     return hello.from;
   }
@@ -275,7 +308,7 @@ export class NodeHost {
       v: PROTOCOL_VERSION,
       nodeId: this.id,
       leaderId: this.#core.status().leaderId,
-      members: this.#options.members,
+      members: this.#core.knownMembers(),
       identity: this.#options.identity,
       objects: this.#options.objects,
     };
@@ -299,20 +332,12 @@ export class NodeHost {
           });
           return;
         }
-        if (
-          frame.t === "command" &&
-          (frame.command.body.kind === "reconfig" || frame.command.body.kind === "keepalive")
-        ) {
-          // Membership is fixed by --peers/--acceptors on every node; a change here would leave the
-          // hosts' address books behind the cluster's config.
+        const refusal = frame.t === "command" ? commandRefusal(frame.command) : null;
+        if (refusal) {
           conn.send({
             t: "reply",
             id: frame.id,
-            reply: {
-              ok: false,
-              error: "ReconfigRefused",
-              message: "this cluster's membership is fixed by --peers",
-            },
+            reply: { ok: false, error: "BadCommand", message: refusal },
           });
           return;
         }
@@ -337,7 +362,7 @@ export class NodeHost {
             stateHash: createHash("sha256").update(this.#core.snapshotNow().app).digest("hex"),
             address: `${this.address.host}:${this.address.port}`,
             dataDir: this.#options.storage.dir,
-            members: this.#options.members,
+            members: this.#core.knownMembers(),
           },
         });
         return;
@@ -384,6 +409,17 @@ export class NodeHost {
   }
 }
 
+/** Why a client's command is refused before it reaches the core, or null. */
+function commandRefusal(command: Command): string | null {
+  const body = command.body;
+  if (body.kind === "keepalive") return "keepalive commands are the leader's";
+  // Every host dials members by the address in the replicated config: a member without one is unreachable.
+  if (body.kind === "reconfig" && body.change.kind === "add" && !body.change.member.address) {
+    return "a new member needs an address (host:port)";
+  }
+  return null;
+}
+
 /** Batches one flush may drain before yielding to the event loop. */
 const FLUSH_BATCHES_MAX = 64;
 
@@ -394,7 +430,8 @@ const FLUSH_BATCHES_MAX = 64;
 class PeerLink {
   readonly #host: NodeHost;
   readonly #peerId: number;
-  readonly #address: string;
+  /** Where to dial; empty for a link that only ever accepts (a peer learned from its own hello). */
+  address: string;
   #conn: FrameConnection | null = null;
   #backoffMs = RECONNECT_MS_MIN;
   #timer: NodeJS.Timeout | null = null;
@@ -403,7 +440,7 @@ class PeerLink {
   constructor(host: NodeHost, peerId: number, address: string, dials: boolean) {
     this.#host = host;
     this.#peerId = peerId;
-    this.#address = address;
+    this.address = address;
     // The lower id dials; the other side waits, so each pair shares one connection.
     if (dials) this.#dial();
   }
@@ -427,7 +464,7 @@ class PeerLink {
     if (this.#closed) return;
     let address: { host: string; port: number };
     try {
-      address = parseAddress(this.#address);
+      address = parseAddress(this.address);
     } catch {
       return;
     }

@@ -14,6 +14,8 @@ import { canBind, findFreePort } from "../ports.ts";
 
 /** Options shared by `concoord replica` and `concoord acceptor`. */
 export interface NodeCommandOptions {
+  /** Join a running cluster through these nodes (`-b HOST:PORT[,...]`). */
+  readonly bootstrap?: string;
   readonly file?: string;
   readonly className?: string;
   /** Library objects (`-o`). */
@@ -49,29 +51,53 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
   }
   const self: Address = { host, port };
   const selfText = formatAddress(self);
-  const replicas = options.peers ? parseList(options.peers, "--peers") : role === "replica" ? [self] : [];
-  const acceptors = options.acceptors
-    ? parseList(options.acceptors, "--acceptors")
-    : role === "acceptor"
-      ? [self]
-      : [];
+  if (options.bootstrap && (options.peers || options.acceptors)) {
+    throw new CliError(
+      "choose --peers/--acceptors (a new fixed cluster) or -b (join a running one), not both",
+    );
+  }
+  const joining = options.bootstrap ? await lookUpCluster(options.bootstrap, selfText) : null;
   let members: Member[];
-  try {
-    members = initialMembers({ replicas, acceptors });
-  } catch (error) {
-    throw new CliError(`--peers/--acceptors: ${(error as Error).message}`);
-  }
-  const me = members.find((m) => m.address === selfText);
-  if (!me) {
-    const list = role === "replica" ? "--peers" : "--acceptors";
-    throw new CliError(
-      `this node's address ${selfText} is not in ${list} (${members.map((m) => m.address).join(",")})`,
-    );
-  }
-  if (me.replica !== (role === "replica")) {
-    throw new CliError(
-      `${selfText} is listed as ${me.replica ? "a replica (--peers)" : "an acceptor (--acceptors)"}`,
-    );
+  let me: Member;
+  if (joining) {
+    // The node learns the membership from the cluster (by snapshot); it starts knowing nobody.
+    members = [];
+    me = joining.existing ?? {
+      id: joining.nextId,
+      replica: role === "replica",
+      acceptor: true,
+      address: selfText,
+    };
+    if (me.replica !== (role === "replica")) {
+      throw new CliError(
+        `${selfText} is already member ${me.id} as ${me.replica ? "a replica" : "an acceptor"}`,
+      );
+    }
+  } else {
+    const replicas = options.peers ? parseList(options.peers, "--peers") : role === "replica" ? [self] : [];
+    const acceptors = options.acceptors
+      ? parseList(options.acceptors, "--acceptors")
+      : role === "acceptor"
+        ? [self]
+        : [];
+    try {
+      members = initialMembers({ replicas, acceptors });
+    } catch (error) {
+      throw new CliError(`--peers/--acceptors: ${(error as Error).message}`);
+    }
+    const found = members.find((m) => m.address === selfText);
+    if (!found) {
+      const list = role === "replica" ? "--peers" : "--acceptors";
+      throw new CliError(
+        `this node's address ${selfText} is not in ${list} (${members.map((m) => m.address).join(",")})`,
+      );
+    }
+    if (found.replica !== (role === "replica")) {
+      throw new CliError(
+        `${selfText} is listed as ${found.replica ? "a replica (--peers)" : "an acceptor (--acceptors)"}`,
+      );
+    }
+    me = found;
   }
 
   let machine: StateMachine;
@@ -94,7 +120,7 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
     machine = new AcceptorMachine();
   }
 
-  const identity = clusterIdentity(members, codeHash);
+  const identity = joining ? joinedIdentity(joining.identity, codeHash) : clusterIdentity(members, codeHash);
   const log = createLogger({
     name: role,
     debug: options.debug ?? false,
@@ -136,8 +162,16 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
     if (e.code === "EADDRNOTAVAIL") throw new CliError(`${host} is not an address of this machine (-a)`);
     throw error;
   }
+  if (joining && !joining.existing) {
+    try {
+      await joinThrough(joining.bootstrap, me);
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+  }
   process.stdout.write(
-    `concoord ${role} ${me.id} listening on ${selfText}${dataDir ? ` (data dir ${dataDir})` : " (in memory)"}\n`,
+    `concoord ${role} ${me.id} ${joining ? `joined the cluster at ${joining.bootstrap}, ` : ""}listening on ${selfText}${dataDir ? ` (data dir ${dataDir})` : " (in memory)"}\n`,
   );
   return await new Promise<number>((done) => {
     const stop = (signal: string): void => {
@@ -153,6 +187,72 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
 }
+
+/** What a joining node learns from the cluster before it starts. */
+interface ClusterLookup {
+  readonly bootstrap: string;
+  readonly identity: string;
+  /** This address's membership, when the node was a member already (a restart, or `member add`). */
+  readonly existing: Member | undefined;
+  readonly nextId: number;
+}
+
+async function lookUpCluster(bootstrap: string, selfText: string): Promise<ClusterLookup> {
+  const { connect } = await import("../../client/client.ts");
+  let client: Awaited<ReturnType<typeof connect>>;
+  try {
+    client = await connect(bootstrap, { timeoutMs: 10_000 });
+  } catch (error) {
+    throw new CliError(`-b ${bootstrap}: ${(error as Error).message}`);
+  }
+  const members = client.view.members;
+  const identity = client.identity;
+  await client.close();
+  return {
+    bootstrap,
+    identity,
+    existing: members.find((m) => m.address === selfText),
+    nextId: Math.max(0, ...members.map((m) => m.id)) + 1,
+  };
+}
+
+/**
+ * The identity a joining node states: the cluster's membership part, and its own code hash — which the
+ * replicas compare with theirs, so code that differs is refused with a message rather than served.
+ */
+function joinedIdentity(clusterIdentityText: string, codeHash: string | null): string {
+  const [membersPart, clusterCode] = clusterIdentityText.split(":");
+  if (codeHash !== null && clusterCode !== undefined && clusterCode !== codeHash.slice(0, 16)) {
+    throw new CliError(
+      "the cluster hosts different object code (its code hash differs from this node's -f/-c/--object)",
+    );
+  }
+  return codeHash === null ? membersPart! : `${membersPart}:${codeHash.slice(0, 16)}`;
+}
+
+/** Asks the cluster to add this node; retries while another membership change is in progress. */
+async function joinThrough(bootstrap: string, me: Member): Promise<void> {
+  const { connect } = await import("../../client/client.ts");
+  const client = await connect(bootstrap, { timeoutMs: 10_000 });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.reconfigure({ kind: "add", member: me });
+        return;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (!/in progress/.test(message) || attempt >= JOIN_RETRIES_MAX)
+          throw new CliError(`joining: ${message}`);
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** How often a join waits for another membership change to finish. */
+const JOIN_RETRIES_MAX = 20;
 
 /** `--safe`: the static check must find nothing in any object file. */
 async function refuseUnsafe(files: readonly string[]): Promise<void> {

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, describe, it } from "node:test";
+import type { CounterInput, CounterOutput, Operation } from "../../src/check/index.ts";
+import { checkHistory, counterModel } from "../../src/check/index.ts";
+import { connect } from "../../src/client/client.ts";
+import type { Counter } from "../../src/objects/counter.ts";
+import { incrementLoad } from "./load.ts";
+import { COUNTER, freePorts, ROOT, runCli, spawnCli } from "./process-cluster.ts";
+
+/** Replica processes started by hand: the first founds the cluster, the others join it with -b. */
+class GrowingCluster {
+  readonly dataRoot = mkdtempSync(join(tmpdir(), "concoord-members-"));
+  readonly children = new Map<number, ChildProcess>();
+
+  async start(
+    port: number,
+    join?: string,
+    file = COUNTER,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const args = [
+      "replica",
+      "-f",
+      file,
+      "-c",
+      "Counter",
+      "-p",
+      String(port),
+      "--data-dir",
+      `${this.dataRoot}/${port}`,
+    ];
+    const child = spawnCli(join ? [...args, "-b", join] : args);
+    this.children.set(port, child);
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => {
+      if (stderr.length < 100_000) stderr += d.toString();
+    });
+    return await new Promise((resolve) => {
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        if (line.includes("listening on")) resolve({ code: null, stdout: line, stderr });
+      });
+      child.once("exit", (code) => resolve({ code, stdout: "", stderr }));
+    });
+  }
+
+  async kill(port: number): Promise<void> {
+    const child = this.children.get(port);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill("SIGKILL");
+    await gone;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((p) => this.kill(p)));
+    rmSync(this.dataRoot, { recursive: true, force: true });
+  }
+}
+
+async function memberIds(bootstrap: string): Promise<Map<string, number>> {
+  const r = await runCli(["member", "list", "-b", bootstrap, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const members = JSON.parse(r.stdout) as { id: number; address: string }[];
+  return new Map(members.map((m) => [m.address, m.id]));
+}
+
+describe("membership changes with real processes", { timeout: 300_000 }, () => {
+  const clusters: GrowingCluster[] = [];
+  after(async () => {
+    await Promise.all(clusters.map((c) => c.stop()));
+  });
+
+  it("grows 1 → 3 → 5 and shrinks 5 → 3 under continuous increments: exact and linearizable", async () => {
+    const cluster = new GrowingCluster();
+    clusters.push(cluster);
+    const ports = await freePorts(5);
+    const addr = (p: number) => `127.0.0.1:${p}`;
+    assert.equal((await cluster.start(ports[0]!)).code, null);
+    const first = addr(ports[0]!);
+    const history: Operation<CounterInput, CounterOutput>[] = [];
+    let stop = false;
+    const all = ports.map(addr).join(",");
+    const load = incrementLoad(all, { clients: 2, until: () => stop, history });
+    await new Promise((r) => setTimeout(r, 500));
+    for (const port of ports.slice(1)) {
+      const started = await cluster.start(port, first);
+      assert.equal(started.code, null, started.stderr);
+      assert.match(started.stdout, /joined the cluster/);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const ids = await memberIds(first);
+    assert.equal(ids.size, 5, "five members");
+    for (const port of ports.slice(3)) {
+      const r = await runCli(["member", "remove", "-b", first, String(ids.get(addr(port)))]);
+      assert.equal(r.code, 0, r.stderr);
+      await cluster.kill(port);
+    }
+    assert.equal((await memberIds(first)).size, 3);
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    const { acked } = await load;
+    const client = await connect(ports.slice(0, 3).map(addr).join(","), { timeoutMs: 10_000 });
+    const final = await client.object<Counter>().getvalue();
+    await client.close();
+    history.push({
+      id: 1e9,
+      clientId: 99,
+      input: { kind: "read", key: "c" },
+      output: final,
+      callTime: 1e12,
+      returnTime: 1e12 + 1,
+    });
+    assert.ok(acked > 20, `load ran through the changes (${acked} acked)`);
+    const result = checkHistory(counterModel, history);
+    assert.equal(result.result, "ok", JSON.stringify(result));
+  });
+
+  it("a dead member is removed, a fresh node joins with -b, and health returns to healthy", async () => {
+    const cluster = new GrowingCluster();
+    clusters.push(cluster);
+    const ports = await freePorts(4);
+    const addr = (p: number) => `127.0.0.1:${p}`;
+    await cluster.start(ports[0]!);
+    for (const port of ports.slice(1, 3))
+      assert.equal((await cluster.start(port, addr(ports[0]!))).code, null);
+    const ids = await memberIds(addr(ports[0]!));
+    await cluster.kill(ports[2]!);
+    let health = await runCli(["health", "-b", addr(ports[0]!)]);
+    assert.match(health.stdout, /cluster is degraded/);
+    const removed = await runCli([
+      "member",
+      "remove",
+      "-b",
+      addr(ports[0]!),
+      String(ids.get(addr(ports[2]!))),
+    ]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal((await cluster.start(ports[3]!, addr(ports[0]!))).code, null);
+    for (let i = 0; i < 40; i++) {
+      health = await runCli(["health", "-b", addr(ports[0]!)]);
+      if (health.code === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(health.code, 0, health.stdout);
+    assert.equal((health.stdout.match(/^member \d+ is healthy/gm) ?? []).length, 3);
+  });
+
+  it("refuses a node with other code, a taken address and an unknown member, changing nothing", async () => {
+    const cluster = new GrowingCluster();
+    clusters.push(cluster);
+    const [a, b] = await freePorts(2);
+    await cluster.start(a!);
+    const bootstrap = `127.0.0.1:${a}`;
+    const other = await cluster.start(b!, bootstrap, `${ROOT}test/e2e/fixtures/other-counter.ts`);
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /different object code/);
+    const taken = await runCli(["member", "add", "-b", bootstrap, bootstrap]);
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /already member 1/);
+    const unknown = await runCli(["member", "remove", "-b", bootstrap, "42"]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /member 42 does not exist/);
+    assert.equal((await memberIds(bootstrap)).size, 1, "nothing changed");
+  });
+});
