@@ -37,6 +37,7 @@ export function buildProgram(): Command {
         "where to keep the log and snapshots (default ./concoord-data/<host>-<port>)",
       )
       .option("--in-memory", "keep nothing on disk (a crash of a majority loses data)")
+      .option("--snapshot-interval <SLOTS>", "snapshot the state every this many slots (default 4096)")
       .option("-l, --logger <HOST:PORT>", "also send log lines to a TCP log sink")
       .option("-d, --debug", "debug logs");
 
@@ -215,6 +216,7 @@ function nodeFlags(opts: Record<string, string | boolean | string[] | undefined>
     port: text("port"),
     peers: text("peers"),
     bootstrap: text("bootstrap"),
+    snapshotInterval: text("snapshotInterval"),
     acceptors: text("acceptors"),
     dataDir: text("dataDir"),
     inMemory: opts.inMemory === true,

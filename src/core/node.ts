@@ -55,6 +55,8 @@ export interface NodeStatus {
   readonly leaderId: number | null;
   readonly executed: number;
   readonly snapshotSlot: number;
+  /** Snapshots this node installed from another replica to catch up (since it started). */
+  readonly snapshotsInstalled: number;
   readonly truncatedThrough: number;
   readonly config: string;
   readonly sessions: number;
@@ -104,6 +106,7 @@ export class PaxosNode {
   /** Requests this node must answer, by `routeKey(clientId, seq)`. */
   readonly #routes = new Map<string, number>();
   #pumpWanted = false;
+  #snapshotsInstalled = 0;
   /** The commit point last written to disk. */
   #persistedCommit = 0;
 
@@ -324,6 +327,7 @@ export class PaxosNode {
       leaderId: this.#leaderId,
       executed: this.#state.executed,
       snapshotSlot: this.#snapshotSlot,
+      snapshotsInstalled: this.#snapshotsInstalled,
       truncatedThrough: this.#acceptor.truncatedThrough,
       config: formatConfig(this.#state.latestConfig()),
       sessions: this.#state.sessionCount,
@@ -877,6 +881,7 @@ export class PaxosNode {
       for (const slot of [...this.#decided.keys()]) if (slot <= snapshot.slot) this.#decided.delete(slot);
       this.#logStart = snapshot.slot + 1;
       this.#snapshotSlot = snapshot.slot;
+      this.#snapshotsInstalled++;
       this.#outbox.persist.push({ kind: "snapshot", snapshot });
     }
     // A joiner that got entries instead of a snapshot cannot apply them: its starting membership is unknown.

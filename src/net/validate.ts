@@ -666,6 +666,7 @@ function status(value: unknown, key: Segment): Obj {
     if (o.leaderId !== null) positive(o.leaderId, "leaderId");
     integer(o.executed, "executed");
     integer(o.snapshotSlot, "snapshotSlot");
+    integer(o.snapshotsInstalled, "snapshotsInstalled");
     integer(o.truncatedThrough, "truncatedThrough");
     string(o.config, "config");
     integer(o.sessions, "sessions");

@@ -24,6 +24,7 @@ const status = {
   leaderId: 1,
   executed: 10,
   snapshotSlot: 5,
+  snapshotsInstalled: 0,
   truncatedThrough: 5,
   config: "1ra",
   sessions: 1,

@@ -14,6 +14,8 @@ import { canBind, findFreePort } from "../ports.ts";
 
 /** Options shared by `concoord replica` and `concoord acceptor`. */
 export interface NodeCommandOptions {
+  /** Slots between snapshots (`--snapshot-interval`). */
+  readonly snapshotInterval?: string;
   /** Join a running cluster through these nodes (`-b HOST:PORT[,...]`). */
   readonly bootstrap?: string;
   readonly file?: string;
@@ -154,6 +156,9 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
       storage,
       identity,
       logger: log,
+      ...(options.snapshotInterval
+        ? { limits: { snapshotIntervalSlots: parseSnapshotInterval(options.snapshotInterval) } }
+        : {}),
     });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
@@ -261,6 +266,13 @@ async function refuseUnsafe(files: readonly string[]): Promise<void> {
   if (findings.length === 0) return;
   for (const f of findings) process.stderr.write(`${formatFinding(f)}\n`);
   throw new CliError(`--safe: ${findings.length} finding(s) in the object code; not starting`);
+}
+
+function parseSnapshotInterval(text: string): number {
+  const slots = Number(text);
+  if (!Number.isInteger(slots) || slots < 1)
+    throw new CliError(`--snapshot-interval: "${text}" is not a number of slots`);
+  return slots;
 }
 
 function parsePort(text: string): number {

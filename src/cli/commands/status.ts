@@ -67,7 +67,7 @@ export async function runStatus(options: { bootstrap: string; pretty?: boolean }
     ["promised", status.promised],
     ["leader", status.leaderId === null ? "unknown" : String(status.leaderId)],
     ["executed", String(status.executed)],
-    ["snapshot", String(status.snapshotSlot)],
+    ["snapshot", `${status.snapshotSlot} (${status.snapshotsInstalled} installed from peers)`],
     [
       "members",
       status.members.map((m) => `${m.id}=${m.address}${m.replica ? "" : " (acceptor)"}`).join(", "),
