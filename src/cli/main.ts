@@ -128,6 +128,22 @@ export function buildProgram(): Command {
     );
 
   program
+    .command("proxy")
+    .description(
+      "a non-voting node that forwards clients to the current leader; clients may bootstrap from it",
+    )
+    .requiredOption("-b, --bootstrap <HOST:PORT,...>", "any node(s) of the cluster")
+    .option("-a, --addr <ADDR>", "address to listen on", "127.0.0.1")
+    .option("-p, --port <PORT>", "port (default: a free one in 14000-15000, printed)")
+    .option("-d, --debug", "debug logs")
+    .action((opts: { bootstrap: string; addr?: string; port?: string; debug?: boolean }) =>
+      runCommand("proxy", async () => {
+        const { runProxy } = await import("./commands/proxy.ts");
+        return runProxy(opts);
+      }),
+    );
+
+  program
     .command("health")
     .description("check every member, like etcdctl cluster-health; exit 0 only when the cluster is healthy")
     .requiredOption("-b, --bootstrap <HOST:PORT,...>", "any node(s) of the cluster")
