@@ -64,9 +64,13 @@ export class LeaderState {
   readonly readAcks = new Map<number, number>();
   readonly reads: PendingRead[] = [];
 
-  constructor(options: { ballot: Ballot; fromSlot: number }) {
+  /** This candidacy was handed over by the previous leader (its prepares say so). */
+  readonly handover: boolean;
+
+  constructor(options: { ballot: Ballot; fromSlot: number; handover?: boolean }) {
     this.ballot = options.ballot;
     this.fromSlot = options.fromSlot;
+    this.handover = options.handover ?? false;
     this.nextSlot = options.fromSlot;
   }
 

@@ -20,6 +20,13 @@ export interface PrepareMessage {
   readonly type: "prepare";
   readonly ballot: Ballot;
   readonly fromSlot: number;
+  /** Sent by a candidate the old leader handed over to: acceptors need not wait out the old leader. */
+  readonly handover?: boolean;
+}
+
+/** A leader that is leaving the cluster asks a replica of the new membership to campaign at once. */
+export interface TakeOverMessage {
+  readonly type: "take-over";
 }
 
 /**
@@ -107,7 +114,8 @@ export type Message =
   | HeartbeatMessage
   | HeartbeatAckMessage
   | LearnRequestMessage
-  | LearnMessage;
+  | LearnMessage
+  | TakeOverMessage;
 
 /** A message with its addressee. */
 export interface Envelope {

@@ -171,6 +171,7 @@ export class PaxosNode {
     switch (message.type) {
       case "prepare": {
         const sticky =
+          message.handover !== true &&
           this.#leaderId !== null &&
           this.#leaderId !== message.ballot.nodeId &&
           this.#tick - this.#leaderContactTick < this.limits.electionTicks;
@@ -207,6 +208,11 @@ export class PaxosNode {
         break;
       case "learn":
         this.#onLearn(message);
+        break;
+      case "take-over":
+        // Only the leader we follow may hand over; anyone else is ignored.
+        if (from === this.#leaderId && this.#role === "follower" && this.#isReplicaMember())
+          this.#campaign(true);
         break;
     }
     this.#stepDownIfPreempted();
@@ -385,7 +391,7 @@ export class PaxosNode {
     if (ballot.round > this.#maxRoundSeen) this.#maxRoundSeen = ballot.round;
   }
 
-  #campaign(): void {
+  #campaign(handover = false): void {
     const round = Math.max(this.#campaignRound, this.#maxRoundSeen, this.#acceptor.promised.round) + 1;
     assert(round > this.#campaignRound && round > this.#acceptor.promised.round, "ballots only grow");
     this.#campaignRound = round;
@@ -396,6 +402,7 @@ export class PaxosNode {
     this.#leader = new LeaderState({
       ballot: { round, nodeId: this.id },
       fromSlot: this.#state.executed + 1,
+      handover,
     });
     this.#role = "candidate";
     this.#leaderId = null;
@@ -416,7 +423,12 @@ export class PaxosNode {
         leader.prepareSentTick.set(id, this.#tick);
         const covered = leader.promises.get(id)?.coveredThrough;
         const fromSlot = covered === undefined ? leader.fromSlot : Math.max(leader.fromSlot, covered + 1);
-        this.#outbox.send(id, { type: "prepare", ballot: leader.ballot, fromSlot });
+        this.#outbox.send(id, {
+          type: "prepare",
+          ballot: leader.ballot,
+          fromSlot,
+          ...(leader.handover ? { handover: true } : {}),
+        });
       }
     }
   }
@@ -940,7 +952,11 @@ export class PaxosNode {
     }
     if (leader && this.#role === "leader") {
       if (!this.#isReplicaMember()) {
-        this.#stepDown(null);
+        // Removed: hand leadership to a replica of the new membership rather than make the cluster
+        // wait an election timeout.
+        const next = replicaIds(this.#state.configAt(this.#state.executed + 1)).find((id) => id !== this.id);
+        this.#stepDown(next ?? null);
+        if (next !== undefined) this.#outbox.send(next, { type: "take-over" });
         return;
       }
       this.#serveReads(leader);

@@ -567,7 +567,11 @@ function message(value: unknown, key: Segment): Message {
       case "prepare":
         ballot(o.ballot, "ballot");
         natural(o.fromSlot, "fromSlot");
-        closed(o, ["type", "ballot", "fromSlot"]);
+        if (o.handover !== undefined && o.handover !== true) fail("handover", "true", o.handover);
+        closed(o, ["type", "ballot", "fromSlot", "handover"], o.handover === undefined ? 3 : 4);
+        break;
+      case "take-over":
+        closed(o, ["type"]);
         break;
       case "promise":
         ballot(o.ballot, "ballot");

@@ -225,6 +225,33 @@ describe("reconfiguration", () => {
     assert.equal(h.node(4).executed, before + 1, "the new replica caught up and applies");
   });
 
+  it("a leader that is removed hands leadership over instead of leaving an election timeout of silence", () => {
+    const h = new Harness({ members: 3, limits: { alpha: 3 } });
+    h.elect(1);
+    const s = h.openSession(1);
+    const change = h.propose(1, {
+      clientId: s,
+      seq: 1,
+      ackedThrough: 0,
+      body: { kind: "reconfig", change: { kind: "remove", id: 1 } },
+    });
+    h.stabilize();
+    let ticks = 0;
+    for (; ticks < 40 && h.node(1).role === "leader"; ticks++) h.tickAll(1);
+    assert.deepEqual(h.replies.get(change), { ok: true, reconfigured: true });
+    assert.equal(h.node(1).role, "follower", "the removed leader stepped down when the change took effect");
+    const handedOverAt = ticks;
+    for (; ticks < 80 && h.node(2).role !== "leader" && h.node(3).role !== "leader"; ticks++) h.tickAll(1);
+    assert.ok(
+      ticks - handedOverAt <= 2,
+      `a new leader within ${ticks - handedOverAt} ticks, not an election timeout`,
+    );
+    assert.equal(h.node(2).role, "leader", "the lowest remaining replica took over");
+    const after = h.propose(2, inc(s, 2));
+    h.stabilize();
+    assert.equal(h.result(after), 1);
+  });
+
   it("refuses a second change while one is in flight", () => {
     const h = new Harness({ members: 3, limits: { alpha: 5 } });
     h.elect(1);
