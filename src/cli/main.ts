@@ -38,6 +38,10 @@ export function buildProgram(): Command {
       )
       .option("--in-memory", "keep nothing on disk (a crash of a majority loses data)")
       .option("--snapshot-interval <SLOTS>", "snapshot the state every this many slots (default 4096)")
+      .option(
+        "--remove-after <SECONDS>",
+        "as leader, remove a member unreachable this long (off by default: see README)",
+      )
       .option("-l, --logger <HOST:PORT>", "also send log lines to a TCP log sink")
       .option("-d, --debug", "debug logs");
 
@@ -233,6 +237,7 @@ function nodeFlags(opts: Record<string, string | boolean | string[] | undefined>
     peers: text("peers"),
     bootstrap: text("bootstrap"),
     snapshotInterval: text("snapshotInterval"),
+    removeAfter: text("removeAfter"),
     acceptors: text("acceptors"),
     dataDir: text("dataDir"),
     inMemory: opts.inMemory === true,

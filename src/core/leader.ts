@@ -43,6 +43,8 @@ export class LeaderState {
   /** First slot this ballot may propose in: everything before it was applied when it campaigned. */
   readonly fromSlot: number;
   active = false;
+  /** The tick this ballot started to lead: members unheard of since count from here. */
+  electedTick = 0;
   readonly promises = new Map<number, PromiseRecord>();
   readonly prepareSentTick = new Map<number, number>();
   /** The highest-ballot value reported for each slot by any acceptor that promised. */

@@ -37,6 +37,12 @@ export interface Limits {
   sessionTimeoutMs: number;
   /** Ticks between the leader's records of client keepalives. */
   keepaliveIntervalTicks: number;
+  /**
+   * When positive, the leader removes a member it has not heard from for this many ticks (ConCoord did,
+   * after 10 s). Off (0) by default: under a partition it shrinks the cluster to the side the leader is
+   * on, so a later failure there can cost the quorum that the removed members would have provided.
+   */
+  removeAfterTicks: number;
   /** Bytes of entries one message may carry (accept, promise, learn). */
   messageBytesMax: number;
   /** A replica snapshots its state every this many executed slots. */
@@ -62,6 +68,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   sessionRepliesMax: 1024,
   sessionTimeoutMs: 60_000,
   keepaliveIntervalTicks: 50,
+  removeAfterTicks: 0,
   messageBytesMax: 4 * 1024 * 1024,
   snapshotIntervalSlots: 4096,
   electionTicks: 30,
@@ -73,8 +80,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value < 1)
-      throw new RangeError(`limit ${name} must be a positive integer`);
+    if (!Number.isInteger(value) || value < (name === "removeAfterTicks" ? 0 : 1))
+      throw new RangeError(
+        `limit ${name} must be a ${name === "removeAfterTicks" ? "non-negative" : "positive"} integer`,
+      );
   }
   if (limits.commandBytesMax > limits.batchBytesMax) {
     throw new RangeError("limit commandBytesMax must not exceed batchBytesMax");

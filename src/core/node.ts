@@ -228,12 +228,9 @@ export class PaxosNode {
       this.#outbox.reply(requestId, this.#notLeader());
       return;
     }
-    if (command.body.kind === "keepalive") {
-      this.#outbox.reply(requestId, {
-        ok: false,
-        error: "BadCommand",
-        message: "keepalive commands are the leader's",
-      });
+    if (command.body.kind === "keepalive" || (command.clientId === 0 && command.body.kind !== "open")) {
+      // Session-less commands other than `open` are the leader's own (keepalives, removals).
+      this.#outbox.reply(requestId, { ok: false, error: "BadCommand", message: "a command needs a session" });
       return;
     }
     if (command.body.kind === "op" && command.body.op.byteLength > this.limits.commandBytesMax) {
@@ -471,6 +468,7 @@ export class PaxosNode {
       this.#role = "leader";
       this.#leaderId = this.id;
       leader.active = true;
+      leader.electedTick = this.#tick;
       this.#sendHeartbeats(leader, false);
     }
     if (this.#role === "leader") this.#pump();
@@ -555,6 +553,7 @@ export class PaxosNode {
    * while no client writes, so that expiry never waits for traffic.
    */
   #proposeHousekeeping(leader: LeaderState): void {
+    this.#removeUnreachable(leader);
     leader.keepaliveElapsed++;
     // A decided membership change takes effect α slots later; with no traffic, fill them with no-ops
     // so that it does (and its requester hears back) promptly.
@@ -565,6 +564,32 @@ export class PaxosNode {
     const sessions = [...leader.alive].sort((a, b) => a - b);
     leader.alive.clear();
     leader.pending.push({ clientId: 0, seq: 0, ackedThrough: 0, body: { kind: "keepalive", sessions } });
+  }
+
+  /**
+   * `removeAfterTicks`: proposes the removal of one member the leader has not heard from for that long,
+   * when no other change is on its way (one at a time).
+   */
+  #removeUnreachable(leader: LeaderState): void {
+    const after = this.limits.removeAfterTicks;
+    if (after === 0 || this.#state.reconfigPending) return;
+    if (leader.pending.some((c) => c.body.kind === "reconfig")) return;
+    for (const p of leader.proposals.values())
+      if (p.value.commands.some((c) => c.body.kind === "reconfig")) return;
+    const config = this.#state.configAt(this.#state.executed + 1);
+    const silent = config.members.find(
+      (m) =>
+        m.acceptor &&
+        m.id !== this.id &&
+        this.#tick - (leader.lastAckTick.get(m.id) ?? leader.electedTick) >= after,
+    );
+    if (!silent) return;
+    leader.pending.push({
+      clientId: 0,
+      seq: 0,
+      ackedThrough: 0,
+      body: { kind: "reconfig", change: { kind: "remove", id: silent.id } },
+    });
   }
 
   #sendHeartbeats(leader: LeaderState, newReadRound: boolean): void {

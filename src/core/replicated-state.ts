@@ -172,6 +172,11 @@ export class ReplicatedState {
       }
       return null;
     }
+    if (command.clientId === 0 && body.kind === "reconfig") {
+      // The leader's own change (`removeAfterTicks`): nobody to answer, a refusal is simply dropped.
+      this.#reconfigure(ctx.slot, body.change, null);
+      return null;
+    }
     const session = this.#sessions.get(command.clientId);
     if (!session) {
       return {
@@ -266,7 +271,7 @@ export class ReplicatedState {
   #reconfigure(
     slot: number,
     change: Parameters<typeof applyConfChange>[1],
-    requester: { clientId: number; seq: number },
+    requester: { clientId: number; seq: number } | null,
   ): Reply | null {
     const latest = this.#configs[this.#configs.length - 1]!;
     if (latest.fromSlot > slot) {
@@ -274,7 +279,11 @@ export class ReplicatedState {
     }
     const next = applyConfChange(latest.config, change);
     if (typeof next === "string") return { ok: false, error: "ReconfigRefused", message: next };
-    this.#configs.push({ fromSlot: slot + this.#limits.alpha, config: next, requester });
+    this.#configs.push({
+      fromSlot: slot + this.#limits.alpha,
+      config: next,
+      ...(requester ? { requester } : {}),
+    });
     return null;
   }
 

@@ -252,6 +252,34 @@ describe("reconfiguration", () => {
     assert.equal(h.result(after), 1);
   });
 
+  it("removeAfterTicks: the leader removes a member it has not heard from, and only then", () => {
+    const h = new Harness({ members: 3, limits: { alpha: 2, removeAfterTicks: 20 } });
+    h.elect(1);
+    const s = h.openSession(1);
+    h.crash(3);
+    for (let i = 0; i < 15; i++) h.tickAll(1);
+    assert.equal(h.node(1).status().config, "1ra,2ra,3ra", "not before removeAfterTicks");
+    const removed = () => h.node(1).status().config === "1ra,2ra" && h.node(2).status().config === "1ra,2ra";
+    for (let i = 0; i < 30 && !removed(); i++) h.tickAll(1);
+    assert.equal(h.node(1).status().config, "1ra,2ra", "the silent member was removed through the log");
+    assert.equal(h.node(2).status().config, "1ra,2ra");
+    const after = h.propose(1, inc(s, 1));
+    h.stabilize();
+    assert.equal(h.result(after), 1, "the smaller cluster still decides");
+    assert.equal(
+      h.result(
+        h.propose(1, {
+          clientId: 0,
+          seq: 0,
+          ackedThrough: 0,
+          body: { kind: "reconfig", change: { kind: "remove", id: 2 } },
+        }),
+      ),
+      "BadCommand",
+      "clients cannot pose as the leader",
+    );
+  });
+
   it("refuses a second change while one is in flight", () => {
     const h = new Harness({ members: 3, limits: { alpha: 5 } });
     h.elect(1);

@@ -14,6 +14,8 @@ import { canBind, findFreePort } from "../ports.ts";
 
 /** Options shared by `concoord replica` and `concoord acceptor`. */
 export interface NodeCommandOptions {
+  /** Seconds after which the leader removes an unreachable member (`--remove-after`). */
+  readonly removeAfter?: string;
   /** Slots between snapshots (`--snapshot-interval`). */
   readonly snapshotInterval?: string;
   /** Join a running cluster through these nodes (`-b HOST:PORT[,...]`). */
@@ -156,9 +158,12 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
       storage,
       identity,
       logger: log,
-      ...(options.snapshotInterval
-        ? { limits: { snapshotIntervalSlots: parseSnapshotInterval(options.snapshotInterval) } }
-        : {}),
+      limits: {
+        ...(options.snapshotInterval
+          ? { snapshotIntervalSlots: parseSnapshotInterval(options.snapshotInterval) }
+          : {}),
+        ...(options.removeAfter ? { removeAfterTicks: parseRemoveAfter(options.removeAfter) } : {}),
+      },
     });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
@@ -267,6 +272,17 @@ async function refuseUnsafe(files: readonly string[]): Promise<void> {
   for (const f of findings) process.stderr.write(`${formatFinding(f)}\n`);
   throw new CliError(`--safe: ${findings.length} finding(s) in the object code; not starting`);
 }
+
+/** Seconds to ticks of the host's 10 ms clock. */
+function parseRemoveAfter(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new CliError(`--remove-after: "${text}" is not a number of seconds`);
+  return Math.ceil((seconds * 1000) / HOST_TICK_MS);
+}
+
+/** The host's tick (see NodeHostOptions.tickMs). */
+const HOST_TICK_MS = 10;
 
 function parseSnapshotInterval(text: string): number {
   const slots = Number(text);
