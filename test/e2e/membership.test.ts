@@ -149,6 +149,38 @@ describe("membership changes with real processes", { timeout: 300_000 }, () => {
     assert.equal((health.stdout.match(/^member \d+ is healthy/gm) ?? []).length, 3);
   });
 
+  it("an acceptor-only node joins with acceptor -b and counts in the quorum", async () => {
+    const cluster = new GrowingCluster();
+    clusters.push(cluster);
+    const [a, b, c] = await freePorts(3);
+    const bootstrap = `127.0.0.1:${a}`;
+    await cluster.start(a!);
+    assert.equal((await cluster.start(b!, bootstrap)).code, null);
+    const acceptor = spawnCli([
+      "acceptor",
+      "-p",
+      String(c),
+      "-b",
+      bootstrap,
+      "--data-dir",
+      `${cluster.dataRoot}/${c}`,
+    ]);
+    cluster.children.set(c!, acceptor);
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: acceptor.stdout! }).on("line", (line) => {
+        if (line.includes("joined the cluster")) resolve();
+      });
+      acceptor.once("exit", (code) => reject(new Error(`acceptor exited with ${code}`)));
+    });
+    const list = await runCli(["member", "list", "-b", bootstrap]);
+    assert.match(list.stdout, new RegExp(`^3 127\\.0\\.0\\.1:${c} acceptor$`, "m"));
+    // With three acceptors, losing the second replica still leaves a quorum: replica 1 and the acceptor.
+    await cluster.kill(b!);
+    const client = await connect(bootstrap, { timeoutMs: 10_000 });
+    assert.equal(await client.object<Counter>().increment(), 1);
+    await client.close();
+  });
+
   it("refuses a node with other code, a taken address and an unknown member, changing nothing", async () => {
     const cluster = new GrowingCluster();
     clusters.push(cluster);
