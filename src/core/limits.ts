@@ -47,6 +47,8 @@ export interface Limits {
   messageBytesMax: number;
   /** A replica snapshots its state every this many executed slots. */
   snapshotIntervalSlots: number;
+  /** Bytes of application state one catch-up message carries; a larger snapshot goes in parts. */
+  snapshotChunkBytes: number;
   /** Ticks without hearing the leader before a replica campaigns (randomised up to twice this). */
   electionTicks: number;
   /** Ticks between a leader's heartbeats. */
@@ -71,6 +73,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   removeAfterTicks: 0,
   messageBytesMax: 4 * 1024 * 1024,
   snapshotIntervalSlots: 4096,
+  snapshotChunkBytes: 1024 * 1024,
   electionTicks: 30,
   heartbeatTicks: 5,
   retransmitTicks: 10,

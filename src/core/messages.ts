@@ -95,12 +95,20 @@ export interface LearnRequestMessage {
   readonly type: "learn-request";
   readonly fromSlot: number;
   readonly wantSnapshot: boolean;
+  /** Continuing a snapshot transfer: the snapshot's slot and the next byte of its application state. */
+  readonly snapshotSlot?: number;
+  readonly snapshotOffset?: number;
 }
 
 /** Decided values, or a snapshot when the asker is behind the responder's log. */
 export interface LearnMessage {
   readonly type: "learn";
+  /**
+   * A snapshot, or one part of one: then `snapshot.app` holds the bytes from `snapshotPart.offset` of
+   * `snapshotPart.total`, so no message carries more than `snapshotChunkBytes` of application state.
+   */
   readonly snapshot: Snapshot | null;
+  readonly snapshotPart?: { readonly offset: number; readonly total: number };
   readonly entries: readonly SlotValue[];
 }
 

@@ -17,6 +17,7 @@ import type {
   HeartbeatAckMessage,
   HeartbeatMessage,
   LearnMessage,
+  LearnRequestMessage,
   Message,
   NackMessage,
   PromiseMessage,
@@ -27,6 +28,7 @@ import { NO_BUGS } from "./planted-bugs.ts";
 import type { Ready } from "./ready.ts";
 import { Outbox } from "./ready.ts";
 import { ReplicatedState } from "./replicated-state.ts";
+import type { Snapshot } from "./snapshot.ts";
 import type { StateMachine } from "./state-machine.ts";
 
 /** How a node is built. */
@@ -106,6 +108,12 @@ export class PaxosNode {
   /** Requests this node must answer, by `routeKey(clientId, seq)`. */
   readonly #routes = new Map<string, number>();
   #pumpWanted = false;
+  /** Snapshots being sent, by learner (bounded by SNAPSHOT_TRANSFERS_MAX). */
+  readonly #transfers = new Map<number, Snapshot>();
+  /** A snapshot being received in parts. */
+  #incoming: { slot: number; app: Uint8Array; received: number } | null = null;
+  /** Who answered our last learn request: the next part is asked of the same node. */
+  #learnSource: number | null = null;
   #snapshotsInstalled = 0;
   /** The commit point last written to disk. */
   #persistedCommit = 0;
@@ -204,9 +212,10 @@ export class PaxosNode {
         this.#onHeartbeatAck(from, message);
         break;
       case "learn-request":
-        this.#onLearnRequest(from, message.fromSlot, message.wantSnapshot);
+        this.#onLearnRequest(from, message);
         break;
       case "learn":
+        this.#learnSource = from;
         this.#onLearn(message);
         break;
       case "take-over":
@@ -872,11 +881,21 @@ export class PaxosNode {
   #requestLearn(target: number | null): void {
     if (this.#tick - this.#learnRequestedTick < this.limits.retransmitTicks) return;
     this.#learnRequestedTick = this.#tick;
-    const message = {
+    if (
+      this.#incoming &&
+      this.#incoming.slot <= this.#state.executed &&
+      this.#state.latestConfig().members.length > 0
+    ) {
+      this.#incoming = null;
+    }
+    const incoming = this.#incoming;
+    // A transfer in progress continues where it stopped (this doubles as the retransmit of a lost part).
+    const message: LearnRequestMessage = {
       type: "learn-request",
       fromSlot: this.#state.executed + 1,
       wantSnapshot: this.#state.latestConfig().members.length === 0,
-    } as const;
+      ...(incoming ? { snapshotSlot: incoming.slot, snapshotOffset: incoming.received } : {}),
+    };
     if (target !== null) {
       this.#outbox.send(target, message);
       return;
@@ -885,12 +904,13 @@ export class PaxosNode {
       if (id !== this.id) this.#outbox.send(id, message);
   }
 
-  #onLearnRequest(from: number, fromSlot: number, wantSnapshot: boolean): void {
+  #onLearnRequest(from: number, request: LearnRequestMessage): void {
+    const { fromSlot, wantSnapshot } = request;
     // Only replicas hold the application's state; an acceptor-only node has nothing to teach.
     if (findMember(this.#state.latestConfig(), this.id)?.replica !== true) return;
     if (fromSlot > this.#state.executed && !wantSnapshot) return;
-    if (fromSlot < this.#logStart || wantSnapshot) {
-      this.#outbox.send(from, { type: "learn", snapshot: this.#state.snapshot(), entries: [] });
+    if (fromSlot < this.#logStart || wantSnapshot || request.snapshotSlot !== undefined) {
+      this.#sendSnapshotPart(from, request);
       return;
     }
     const entries: SlotValue[] = [];
@@ -905,13 +925,38 @@ export class PaxosNode {
     this.#outbox.send(from, { type: "learn", snapshot: null, entries });
   }
 
+  /**
+   * Sends the part of a snapshot the learner asks for. The snapshot is kept for the transfer (a few at
+   * a time) so that every part comes from the same state; a request for another slot starts afresh.
+   */
+  #sendSnapshotPart(to: number, request: LearnRequestMessage): void {
+    let snapshot = this.#transfers.get(to);
+    if (!snapshot || request.snapshotSlot === undefined || request.snapshotSlot !== snapshot.slot) {
+      snapshot = this.#state.snapshot();
+      this.#transfers.delete(to);
+      if (this.#transfers.size >= SNAPSHOT_TRANSFERS_MAX)
+        this.#transfers.delete(this.#transfers.keys().next().value!);
+      this.#transfers.set(to, snapshot);
+    }
+    const total = snapshot.app.byteLength;
+    const offset = request.snapshotSlot === snapshot.slot ? Math.min(request.snapshotOffset ?? 0, total) : 0;
+    const end = Math.min(total, offset + this.limits.snapshotChunkBytes);
+    if (end === total) this.#transfers.delete(to);
+    this.#outbox.send(to, {
+      type: "learn",
+      snapshot: { ...snapshot, app: snapshot.app.subarray(offset, end) },
+      snapshotPart: { offset, total },
+      entries: [],
+    });
+  }
+
   #onLearn(message: LearnMessage): void {
     // A leader decides only through its own quorums: its commit point tells followers that what they
     // accepted in its ballot is decided, which holds only for slots it decided itself. A candidate has
     // proposed nothing yet, so it may learn.
     if (this.#role === "leader") return;
     this.#learnRequestedTick = Number.NEGATIVE_INFINITY;
-    const snapshot = message.snapshot;
+    const snapshot = message.snapshotPart && message.snapshot ? this.#assemble(message) : message.snapshot;
     const joining = this.#state.latestConfig().members.length === 0;
     if (snapshot && (snapshot.slot > this.#state.executed || joining)) {
       this.#state.restore(snapshot);
@@ -926,6 +971,46 @@ export class PaxosNode {
     for (const entry of message.entries)
       if (entry.slot > this.#state.executed) this.#decide(entry.slot, entry.value);
     this.#execute();
+  }
+
+  /**
+   * Collects the parts of a snapshot; returns the whole snapshot once the last part arrived, else asks
+   * for the next part at once and returns null.
+   */
+  #assemble(message: LearnMessage): Snapshot | null {
+    const part = message.snapshotPart!;
+    const snapshot = message.snapshot!;
+    if (snapshot.slot <= this.#state.executed && this.#state.latestConfig().members.length > 0) {
+      // Behind what this node already applied: drop the transfer, so it is not asked for again.
+      this.#incoming = null;
+      return null;
+    }
+    let incoming = this.#incoming;
+    if (
+      part.offset === 0 ||
+      !incoming ||
+      incoming.slot !== snapshot.slot ||
+      incoming.app.byteLength !== part.total
+    ) {
+      incoming = { slot: snapshot.slot, app: new Uint8Array(part.total), received: 0 };
+      this.#incoming = incoming;
+    }
+    if (part.offset !== incoming.received) return null;
+    incoming.app.set(snapshot.app, part.offset);
+    incoming.received += snapshot.app.byteLength;
+    assert(incoming.received <= part.total, "snapshot parts overrun their total");
+    if (incoming.received < part.total) {
+      this.#outbox.send(this.#learnSource ?? this.#leaderId ?? this.id, {
+        type: "learn-request",
+        fromSlot: this.#state.executed + 1,
+        wantSnapshot: this.#state.latestConfig().members.length === 0,
+        snapshotSlot: incoming.slot,
+        snapshotOffset: incoming.received,
+      });
+      return null;
+    }
+    this.#incoming = null;
+    return { ...snapshot, app: incoming.app };
   }
 
   // ---- replica ---------------------------------------------------------------------------------------
@@ -996,6 +1081,9 @@ export class PaxosNode {
     this.#logStart = snapshot.slot + 1;
   }
 }
+
+/** Learners a node sends snapshots to at once; the oldest transfer is dropped past it (it restarts). */
+const SNAPSHOT_TRANSFERS_MAX = 4;
 
 /** Cheap structural equality of two batches: same time and the same commands by identity. */
 function sameBatch(a: Batch, b: Batch): boolean {

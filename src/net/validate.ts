@@ -613,13 +613,29 @@ function message(value: unknown, key: Segment): Message {
       case "learn-request":
         natural(o.fromSlot, "fromSlot");
         boolean(o.wantSnapshot, "wantSnapshot");
-        closed(o, ["type", "fromSlot", "wantSnapshot"]);
+        if (o.snapshotSlot !== undefined) natural(o.snapshotSlot, "snapshotSlot");
+        if (o.snapshotOffset !== undefined) natural(o.snapshotOffset, "snapshotOffset");
+        closed(
+          o,
+          ["type", "fromSlot", "wantSnapshot", "snapshotSlot", "snapshotOffset"],
+          3 + +(o.snapshotSlot !== undefined) + +(o.snapshotOffset !== undefined),
+        );
         break;
       case "learn":
         // `null` (no snapshot) must be said: a missing field is refused like any other.
         if (o.snapshot !== null) snapshot(o.snapshot, "snapshot");
         arrayOf(o.entries, "entries", slotValue);
-        closed(o, ["type", "snapshot", "entries"]);
+        if (o.snapshotPart !== undefined) {
+          const part = object(o.snapshotPart, "snapshotPart");
+          try {
+            natural(part.offset, "offset");
+            natural(part.total, "total");
+            closed(part, ["offset", "total"]);
+          } catch (error) {
+            throw within(error, "snapshotPart");
+          }
+        }
+        closed(o, ["type", "snapshot", "entries", "snapshotPart"], o.snapshotPart === undefined ? 3 : 4);
         break;
       default:
         unknownVariant("type", o.type);

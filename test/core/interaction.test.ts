@@ -328,6 +328,46 @@ describe("snapshots and catch-up", () => {
   });
 });
 
+describe("snapshot transfer in parts", () => {
+  it("a lagging replica receives the snapshot in parts no larger than snapshotChunkBytes", () => {
+    const h = new Harness({
+      members: 3,
+      limits: { snapshotIntervalSlots: 5, batchCommandsMax: 1, alpha: 2, snapshotChunkBytes: 8 },
+    });
+    h.elect(1);
+    const s = h.openSession(1);
+    for (let seq = 1; seq <= 20; seq++) {
+      h.propose(1, inc(s, seq, `key-${seq}`));
+      h.stabilize((m) => m.to !== 3 && m.from !== 3);
+      h.dropWhere((m) => m.to === 3 || m.from === 3);
+    }
+    const parts: number[] = [];
+    for (let round = 0; round < 200 && h.node(3).executed < h.node(1).executed; round++) {
+      h.tick(1);
+      h.tick(2);
+      h.tick(3);
+      for (let i = 0; i < 100 && h.network.length > 0; i++) {
+        for (const m of h.messages("learn", (x) => x.to === 3)) {
+          const learn = m.message as {
+            snapshot: { app: Uint8Array } | null;
+            snapshotPart?: { total: number };
+          };
+          if (learn.snapshot && learn.snapshotPart) parts.push(learn.snapshot.app.byteLength);
+        }
+        h.deliver();
+      }
+    }
+    assert.equal(h.node(3).executed, h.node(1).executed, "caught up");
+    assert.ok(parts.length > 5, `the snapshot came in ${parts.length} parts`);
+    assert.ok(
+      parts.every((n) => n <= 8),
+      "no part over snapshotChunkBytes",
+    );
+    assert.ok(h.node(3).status().snapshotsInstalled >= 1);
+    assert.deepEqual(h.node(3).snapshotNow().app, h.node(1).snapshotNow().app);
+  });
+});
+
 describe("linearizable reads", () => {
   it("answers only after a quorum confirmed the ballot in a round that started after the read", () => {
     const h = new Harness({ members: 3 });
