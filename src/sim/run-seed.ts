@@ -252,6 +252,44 @@ export function runSeed(options: SeedOptions): SeedResult {
     stats.reconfigs++;
   };
 
+  /**
+   * A replacement under a lagging replica, then the leader's death: the lagging replica, which missed
+   * both changes, may lead next with a config two changes stale — whose quorums need not meet the new
+   * config's. A correct node waits for its window; the planted `no-alpha-window` bug does not.
+   */
+  const replaceUnderLaggard = (): void => {
+    if (admin.busy || admin.sessionId === 0) return;
+    const leader = [...nodes.values()].find((n) => n.core?.role === "leader");
+    if (!leader) return;
+    const others = view.filter((m) => m.id !== leader.id && m.acceptor && nodes.get(m.id)?.alive);
+    const laggard = others.find((m) => m.replica);
+    const victim = others.find((m) => m !== laggard);
+    if (!laggard || !victim || view.length !== 3) return;
+    net.block(leader.id, laggard.id);
+    stats.reconfigs += 2;
+    admin.command({ kind: "reconfig", change: { kind: "remove", id: victim.id } }, (removed) => {
+      if (removed.kind !== "ok") return;
+      view = view.filter((m) => m.id !== victim.id);
+      const member: Member = { id: nextNodeId++, replica: true, acceptor: true };
+      addNode(member.id, false);
+      admin.command({ kind: "reconfig", change: { kind: "add", member } }, (added) => {
+        if (added.kind === "ok") view = [...view, member];
+        // The leader goes on deciding under the new membership for a while, then dies; the removed member
+        // is still running (nobody turned it off yet) and the laggard hears again.
+        queue.after(faultRng.float(20, 300), () => {
+          if (healed) return;
+          leader.crash();
+          stats.crashes++;
+          net.healAll();
+          queue.after(faultRng.float(500, 1500), () => {
+            if (!healed) leader.start();
+            nodes.get(victim.id)?.retire();
+          });
+        });
+      });
+    });
+  };
+
   const injectFault = (): void => {
     if (healed) return;
     const alive = [...nodes.values()].filter((n) => n.alive);
@@ -305,8 +343,10 @@ export function runSeed(options: SeedOptions): SeedResult {
         queue.now + faultRng.float(100, 1000),
         faultRng.float(20, 2000),
       );
-    } else if (roll < 0.85) {
+    } else if (roll < 0.83) {
       reconfigure();
+    } else if (roll < 0.85) {
+      replaceUnderLaggard();
     }
     queue.after(faultRng.float(profile.faultIntervalMsMin, profile.faultIntervalMsMax), injectFault);
   };
