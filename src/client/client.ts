@@ -1,12 +1,11 @@
 import { randomInt } from "node:crypto";
-import { connect as tcpConnect } from "node:net";
 import type { Command, CommandBody, Reply } from "../core/command.ts";
 import type { ConfChange, Member } from "../core/config.ts";
 import type { Address } from "../host/address.ts";
 import { parseAddress, parseAddressList } from "../host/address.ts";
-import { FrameConnection } from "../net/connection.ts";
+import type { FrameConnection } from "../net/connection.ts";
+import { dialNode } from "../net/dial.ts";
 import type { Frame, ObjectInfo, WelcomeFrame } from "../net/frames.ts";
-import { PROTOCOL_VERSION } from "../net/frames.ts";
 import type { Parked } from "../object/api.ts";
 import { decodeResult, encodeCall } from "../object/index.ts";
 import { ConnectionError, RemoteError, SessionExpiredError, TimeoutError } from "./errors.ts";
@@ -466,42 +465,18 @@ export class Client {
     throw new ConnectionError(`cannot reach any node (${errors.join("; ")})`);
   }
 
-  #connectTo(address: Address): Promise<WelcomeFrame> {
-    return new Promise<WelcomeFrame>((resolve, reject) => {
-      const socket = tcpConnect({ host: address.host, port: address.port });
-      let settled = false;
-      const timer = setTimeout(() => fail(new Error("no answer to hello")), this.#connectTimeoutMs);
-      const fail = (error: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      };
-      const conn = new FrameConnection(socket, {
-        onFrame: (frame) => {
-          if (settled) {
-            if (this.#conn === conn) this.#onFrame(frame);
-            return;
-          }
-          if (frame.t === "error") {
-            fail(new Error(frame.message));
-            return;
-          }
-          if (frame.t !== "welcome") return;
-          settled = true;
-          clearTimeout(timer);
-          this.#adopt(conn, frame);
-          resolve(frame);
-        },
-        onClose: () => {
-          fail(new Error("connection closed"));
-          if (this.#conn === conn) this.#lost(conn);
-        },
-      });
-      socket.on("error", (error) => fail(error));
-      socket.on("connect", () => conn.send({ t: "hello", v: PROTOCOL_VERSION, role: "client" }));
+  async #connectTo(address: Address): Promise<WelcomeFrame> {
+    const { conn, welcome } = await dialNode(address, {
+      timeoutMs: this.#connectTimeoutMs,
+      onFrame: (frame, c) => {
+        if (this.#conn === c) this.#onFrame(frame);
+      },
+      onClose: (c) => {
+        if (this.#conn === c) this.#lost(c);
+      },
     });
+    this.#adopt(conn, welcome);
+    return welcome;
   }
 
   #adopt(conn: FrameConnection, welcome: WelcomeFrame): void {

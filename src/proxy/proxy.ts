@@ -1,10 +1,11 @@
 import type { Server, Socket } from "node:net";
-import { createServer, connect as tcpConnect } from "node:net";
+import { createServer } from "node:net";
 import type { Logger } from "pino";
 import type { Member } from "../core/config.ts";
 import type { Address } from "../host/address.ts";
 import { parseAddress, parseAddressList } from "../host/address.ts";
 import { FrameConnection } from "../net/connection.ts";
+import { dialNode } from "../net/dial.ts";
 import type { Frame, ObjectInfo, WelcomeFrame } from "../net/frames.ts";
 import { PROTOCOL_VERSION } from "../net/frames.ts";
 
@@ -17,6 +18,8 @@ const RETRY_MS = 100;
 /** How often the proxy checks its upstream node, and how long that node may stay silent. */
 const WATCHDOG_MS = 250;
 const SILENCE_MS_MAX = 1000;
+/** How long a node may take to answer the proxy's hello. */
+const DIAL_TIMEOUT_MS = 1000;
 
 interface Pending {
   readonly client: FrameConnection;
@@ -232,47 +235,26 @@ export class ClusterProxy {
     return hinted ? [parseAddress(hinted), ...rotated] : rotated;
   }
 
-  #dial(address: Address): Promise<WelcomeFrame> {
-    return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host: address.host, port: address.port });
-      let settled = false;
-      const timer = setTimeout(() => fail(new Error("no answer")), 1000);
-      const fail = (error: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      };
-      const conn: FrameConnection = new FrameConnection(socket, {
-        onFrame: (frame) => {
-          if (settled) {
-            if (this.#upstream === conn) this.#fromUpstream(frame);
-            return;
-          }
-          if (frame.t !== "welcome") return;
-          settled = true;
-          clearTimeout(timer);
-          if (this.#upstream && this.#upstream !== conn) this.#upstream.close();
-          this.#upstream = conn;
-          this.#upstreamNodeId = frame.nodeId;
-          this.#upstreamHeardMs = performance.now();
-          this.#members = [...frame.members];
-          this.#objects = [...frame.objects];
-          this.#identity = frame.identity;
-          resolve(frame);
-        },
-        onClose: () => {
-          fail(new Error("closed"));
-          if (this.#upstream === conn) {
-            this.#upstream = null;
-            this.#log.info({ pending: this.#pending.size }, "lost the upstream node; reconnecting");
-            if (!this.#stopped) setTimeout(() => void this.#connectUpstream(), RETRY_MS);
-          }
-        },
-      });
-      socket.on("error", (error) => fail(error));
-      socket.on("connect", () => conn.send({ t: "hello", v: PROTOCOL_VERSION, role: "client" }));
+  async #dial(address: Address): Promise<WelcomeFrame> {
+    const { conn, welcome } = await dialNode(address, {
+      timeoutMs: DIAL_TIMEOUT_MS,
+      onFrame: (frame, c) => {
+        if (this.#upstream === c) this.#fromUpstream(frame);
+      },
+      onClose: (c) => {
+        if (this.#upstream !== c) return;
+        this.#upstream = null;
+        this.#log.info({ pending: this.#pending.size }, "lost the upstream node; reconnecting");
+        if (!this.#stopped) setTimeout(() => void this.#connectUpstream(), RETRY_MS);
+      },
     });
+    if (this.#upstream && this.#upstream !== conn) this.#upstream.close();
+    this.#upstream = conn;
+    this.#upstreamNodeId = welcome.nodeId;
+    this.#upstreamHeardMs = performance.now();
+    this.#members = [...welcome.members];
+    this.#objects = [...welcome.objects];
+    this.#identity = welcome.identity;
+    return welcome;
   }
 }

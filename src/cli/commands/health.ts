@@ -1,8 +1,6 @@
-import { connect as tcpConnect } from "node:net";
 import type { Member } from "../../core/config.ts";
 import { parseAddressList } from "../../host/address.ts";
-import { FrameConnection } from "../../net/connection.ts";
-import { PROTOCOL_VERSION } from "../../net/frames.ts";
+import { dialNode } from "../../net/dial.ts";
 import { CliError } from "../cli-error.ts";
 import type { NodeStatusReport } from "./status.ts";
 import { fetchStatus } from "./status.ts";
@@ -80,27 +78,13 @@ async function discoverMembers(bootstrap: string): Promise<readonly Member[]> {
   const errors: string[] = [];
   for (const address of parseAddressList(bootstrap)) {
     try {
-      return await new Promise<readonly Member[]>((resolve, reject) => {
-        const socket = tcpConnect({ host: address.host, port: address.port });
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(new Error("no answer"));
-        }, MEMBER_TIMEOUT_MS);
-        const conn = new FrameConnection(socket, {
-          onFrame: (frame) => {
-            if (frame.t !== "welcome") return;
-            clearTimeout(timer);
-            conn.close();
-            resolve(frame.members);
-          },
-          onClose: () => {},
-        });
-        socket.on("error", (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        socket.on("connect", () => conn.send({ t: "hello", v: PROTOCOL_VERSION, role: "client" }));
+      const { conn, welcome } = await dialNode(address, {
+        timeoutMs: MEMBER_TIMEOUT_MS,
+        onFrame: () => {},
+        onClose: () => {},
       });
+      conn.close();
+      return welcome.members;
     } catch (error) {
       errors.push(`${address.host}:${address.port}: ${(error as Error).message}`);
     }
