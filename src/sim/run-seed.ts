@@ -5,6 +5,7 @@ import type { Batch } from "../core/command.ts";
 import type { Member } from "../core/config.ts";
 import { makeConfig } from "../core/config.ts";
 import type { Limits } from "../core/limits.ts";
+import { resolveLimits } from "../core/limits.ts";
 import type { PlantedBugs } from "../core/planted-bugs.ts";
 import { EventQueue } from "./event-queue.ts";
 import type { NetworkFaults } from "./network.ts";
@@ -50,6 +51,7 @@ export interface SeedStats {
   unknownCalls: number;
   messages: number;
   slots: number;
+  laggardReplacements: number;
 }
 
 const SAFETY_PHASE_MS_MAX = 30_000;
@@ -147,6 +149,7 @@ export function runSeed(options: SeedOptions): SeedResult {
     unknownCalls: 0,
     messages: 0,
     slots: 0,
+    laggardReplacements: 0,
   };
   const nodes = new Map<number, SimNode>();
   const clients = new Map<number, SimClient>();
@@ -253,45 +256,86 @@ export function runSeed(options: SeedOptions): SeedResult {
   };
 
   /**
-   * A replacement under a lagging replica, then the leader's death: the lagging replica, which missed
-   * both changes, may lead next with a config two changes stale — whose quorums need not meet the new
-   * config's. A correct node waits for its window; the planted `no-alpha-window` bug does not.
+   * A replacement under a lagging replica: cut off from the leader and deaf to the member about to be
+   * removed, the laggard misses an add and then a remove, so the config it knows is two changes stale and
+   * its quorums ({laggard, removed member}) need not meet the new config's ({leader, added member}). The
+   * leader decides well past what the removed member heard, then dies; the laggard now hears the removed
+   * member, slowly, and not the added one. A correct laggard proposes only inside its window (whose
+   * config it knows) and learns the changes before it goes further; the planted `no-alpha-window` bug
+   * pumps on past the window while its first accepts are in flight, into slots the new majority has
+   * decided. Other faults wait while this runs, so that each step happens as described.
    */
+  let nemesisRunning = false;
   const replaceUnderLaggard = (): void => {
-    if (admin.busy || admin.sessionId === 0) return;
+    if (admin.busy || admin.sessionId === 0 || view.length !== 3) return;
     const leader = [...nodes.values()].find((n) => n.core?.role === "leader");
-    if (!leader) return;
-    const others = view.filter((m) => m.id !== leader.id && m.acceptor && nodes.get(m.id)?.alive);
+    if (!leader || !view.every((m) => m.acceptor && nodes.get(m.id)?.alive)) return;
+    const others = view.filter((m) => m.id !== leader.id);
     const laggard = others.find((m) => m.replica);
     const victim = others.find((m) => m !== laggard);
-    if (!laggard || !victim || view.length !== 3) return;
-    net.block(leader.id, laggard.id);
+    if (!laggard || !victim) return;
+    nemesisRunning = true;
+    stats.laggardReplacements++;
     stats.reconfigs += 2;
-    admin.command({ kind: "reconfig", change: { kind: "remove", id: victim.id } }, (removed) => {
-      if (removed.kind !== "ok") return;
-      view = view.filter((m) => m.id !== victim.id);
-      const member: Member = { id: nextNodeId++, replica: true, acceptor: true };
-      addNode(member.id, false);
-      admin.command({ kind: "reconfig", change: { kind: "add", member } }, (added) => {
-        if (added.kind === "ok") view = [...view, member];
-        // The leader goes on deciding under the new membership for a while, then dies; the removed member
-        // is still running (nobody turned it off yet) and the laggard hears again.
-        queue.after(faultRng.float(20, 300), () => {
-          if (healed) return;
+    trace.event(
+      queue.now,
+      `nemesis: replace ${victim.id} while ${laggard.id} lags behind leader ${leader.id}`,
+    );
+    net.healAll();
+    net.partition([leader.id], [laggard.id]);
+    net.block(victim.id, laggard.id);
+    const end = (): void => {
+      nemesisRunning = false;
+      net.healAll();
+    };
+    const member: Member = { id: nextNodeId++, replica: true, acceptor: true };
+    addNode(member.id, false);
+    admin.command({ kind: "reconfig", change: { kind: "add", member } }, (added) => {
+      if (added.kind !== "ok") {
+        end();
+        return;
+      }
+      view = [...view, member];
+      admin.command({ kind: "reconfig", change: { kind: "remove", id: victim.id } }, (removed) => {
+        if (removed.kind !== "ok") {
+          end();
+          return;
+        }
+        view = view.filter((m) => m.id !== victim.id);
+        // Let the leader decide well past the slots the removed member still heard of, then kill it.
+        const target = (leader.core?.executed ?? 0) + 2 * resolveLimits(profile.limits).alpha + 8;
+        const deadlineMs = queue.now + 2000;
+        const waitThenKill = (): void => {
+          if (healed || !leader.alive) {
+            end();
+            return;
+          }
+          if ((leader.core?.executed ?? 0) < target && queue.now < deadlineMs) {
+            queue.after(20, waitThenKill);
+            return;
+          }
           leader.crash();
           stats.crashes++;
           net.healAll();
-          queue.after(faultRng.float(500, 1500), () => {
+          net.partition([member.id], [laggard.id]);
+          net.clog(victim.id, laggard.id, queue.now + 3000, faultRng.float(500, 1500));
+          queue.after(faultRng.float(2000, 3000), () => {
+            end();
             if (!healed) leader.start();
             nodes.get(victim.id)?.retire();
           });
-        });
+        };
+        waitThenKill();
       });
     });
   };
 
   const injectFault = (): void => {
     if (healed) return;
+    if (nemesisRunning) {
+      queue.after(faultRng.float(profile.faultIntervalMsMin, profile.faultIntervalMsMax), injectFault);
+      return;
+    }
     const alive = [...nodes.values()].filter((n) => n.alive);
     const roll = faultRng.next();
     if (roll < 0.03) {
@@ -345,7 +389,7 @@ export function runSeed(options: SeedOptions): SeedResult {
       );
     } else if (roll < 0.83) {
       reconfigure();
-    } else if (roll < 0.85) {
+    } else if (roll < 0.87) {
       replaceUnderLaggard();
     }
     queue.after(faultRng.float(profile.faultIntervalMsMin, profile.faultIntervalMsMax), injectFault);
