@@ -29,8 +29,12 @@ export function buildProgram(): Command {
       )
       .option("--acceptors <HOST:PORT,...>", "the acceptor-only members (same list on every node)")
       .option(
-        "-b, --bootstrap <HOST:PORT,...>",
-        "join a running cluster through these nodes instead of --peers",
+        "-b, --bootstrap <HOST:PORT,...|DOMAIN>",
+        "join a running cluster through these nodes (or the replicas a domain's SRV records list) instead of --peers",
+      )
+      .option(
+        "--dns-server <HOST:PORT>",
+        "the name server that resolves a domain given to -b (default: the system's)",
       )
       .option(
         "-w, --data-dir <DIR>",
@@ -63,7 +67,15 @@ export function buildProgram(): Command {
         collect,
         [],
       )
-      .option("-s, --safe", "refuse objects that fail the static safety check"),
+      .option("-s, --safe", "refuse objects that fail the static safety check")
+      .option("-n, --domain <DOMAIN>", "also be an authoritative name server for the cluster under DOMAIN")
+      .option("--dns-addr <ADDR>", "address the name server listens on (default: -a)")
+      .option(
+        "--dns-port <PORT>",
+        "port of the name server, UDP and TCP (default 53, which needs privileges)",
+      )
+      .option("--dns-ttl <SECONDS>", "TTL of the records served (default 30)")
+      .option("-r, --route53", "with -n: publish the cluster to the Route53 hosted zone DOMAIN instead"),
   ).action((opts: Record<string, string | boolean | string[] | undefined>) =>
     runCommand("replica", async () => {
       const { runNode } = await import("./commands/node.ts");
@@ -74,6 +86,11 @@ export function buildProgram(): Command {
         library: opts.libraryObject as string[],
         objects: opts.object as string[],
         safe: opts.safe === true,
+        domain: opts.domain as string | undefined,
+        dnsAddr: opts.dnsAddr as string | undefined,
+        dnsPort: opts.dnsPort as string | undefined,
+        dnsTtl: opts.dnsTtl as string | undefined,
+        route53: opts.route53 === true,
       });
     }),
   );
@@ -90,13 +107,18 @@ export function buildProgram(): Command {
   program
     .command("call")
     .description("call a method from the shell; arguments are JSON where they parse, else strings")
-    .requiredOption("-b, --bootstrap <HOST:PORT,...>", "nodes of the cluster")
+    .requiredOption("-b, --bootstrap <HOST:PORT,...|DOMAIN>", "nodes of the cluster, or its domain")
+    .option("--dns-server <HOST:PORT>", "the name server that resolves a domain given to -b")
     .option("-o, --object <NAME>", "which object, when the cluster hosts several")
     .option("-t, --timeout <MS>", "give up after this long (the outcome is then unknown)", "5000")
     .argument("<method>")
     .argument("[args...]")
     .action(
-      (method: string, args: string[], opts: { bootstrap: string; object?: string; timeout?: string }) =>
+      (
+        method: string,
+        args: string[],
+        opts: { bootstrap: string; object?: string; timeout?: string; dnsServer?: string },
+      ) =>
         runCommand("call", async () => {
           const { runCall } = await import("./commands/call.ts");
           return runCall(method, args, opts);
@@ -156,6 +178,55 @@ export function buildProgram(): Command {
       runCommand("health", async () => {
         const { runHealth } = await import("./commands/health.ts");
         return runHealth(opts);
+      }),
+    );
+
+  program
+    .command("nameserver")
+    .description(
+      "a name server for the cluster that is not a member: serve it, or push it to a master or Route53",
+    )
+    .requiredOption("-n, --domain <DOMAIN>", "the zone to answer for (or update)")
+    .requiredOption("-b, --bootstrap <HOST:PORT,...>", "any node(s) of the cluster")
+    .option("-t, --type <1|2|3>", "1 standalone server, 2 slave: update the master -m, 3 Route53", "1")
+    .option("-m, --master <HOST[:PORT]>", "with -t 2: the master name server to send signed updates to")
+    .option("-o, --config <FILE>", "YAML: the TSIG key (tsig: {name, secret}) and Route53 settings")
+    .option("-r, --route53", "the same as -t 3")
+    .option("-a, --addr <ADDR>", "address to serve DNS on", "127.0.0.1")
+    .option("-p, --port <PORT>", "port to serve DNS on, UDP and TCP (default 53, which needs privileges)")
+    .option("--ttl <SECONDS>", "TTL of the records (default 30)")
+    .option("--dns-server <HOST:PORT>", "the name server that resolves a domain given to -b")
+    .option("-d, --debug", "debug logs")
+    .action((opts: Record<string, string | boolean | undefined>) =>
+      runCommand("nameserver", async () => {
+        const { runNameserver } = await import("./commands/nameserver.ts");
+        const text = (k: string): string | undefined =>
+          typeof opts[k] === "string" ? (opts[k] as string) : undefined;
+        return runNameserver({
+          domain: text("domain")!,
+          bootstrap: text("bootstrap")!,
+          type: text("type"),
+          master: text("master"),
+          config: text("config"),
+          addr: text("addr"),
+          port: text("port"),
+          ttl: text("ttl"),
+          route53: opts.route53 === true,
+          dnsServer: text("dnsServer"),
+          debug: opts.debug === true,
+        });
+      }),
+    );
+
+  program
+    .command("route53")
+    .description("store Route53 credentials for -r / -t 3 in the user's config file (mode 0600)")
+    .option("--id <ACCESS_KEY_ID>", "the AWS access key id")
+    .option("--key <SECRET_ACCESS_KEY>", "the AWS secret access key")
+    .action((opts: { id?: string; key?: string }) =>
+      runCommand("route53", async () => {
+        const { runRoute53Command } = await import("./commands/route53.ts");
+        return runRoute53Command(opts);
       }),
     );
 
@@ -240,6 +311,7 @@ function nodeFlags(opts: Record<string, string | boolean | string[] | undefined>
     removeAfter: text("removeAfter"),
     acceptors: text("acceptors"),
     dataDir: text("dataDir"),
+    dnsServer: text("dnsServer"),
     inMemory: opts.inMemory === true,
     logger: text("logger"),
     debug: opts.debug === true,

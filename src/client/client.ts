@@ -1,8 +1,10 @@
 import { randomInt } from "node:crypto";
 import type { Command, CommandBody, Reply } from "../core/command.ts";
 import type { ConfChange, Member } from "../core/config.ts";
+import type { Bootstrap } from "../dns/resolve.ts";
+import { parseBootstrap, resolveCluster } from "../dns/resolve.ts";
 import type { Address } from "../host/address.ts";
-import { parseAddress, parseAddressList } from "../host/address.ts";
+import { parseAddress } from "../host/address.ts";
 import type { FrameConnection } from "../net/connection.ts";
 import { dialNode } from "../net/dial.ts";
 import type { Frame, ObjectInfo, WelcomeFrame } from "../net/frames.ts";
@@ -23,6 +25,11 @@ export interface ConnectOptions {
    * the session expires and objects release what it held (locks, permits, claimed jobs).
    */
   readonly sessionTtlMs?: number;
+  /**
+   * The name server that resolves a domain bootstrap (`HOST:PORT`, e.g. `127.0.0.1:5353`); by default
+   * the system's resolver.
+   */
+  readonly dnsServer?: string;
 }
 
 /**
@@ -82,7 +89,10 @@ const RETRY_PAUSE_MS = 20;
  * ```
  */
 export class Client {
-  readonly #bootstrap: Address[];
+  #bootstrap: Address[];
+  /** A domain bootstrap, resolved again whenever the client looks for a node (the view may have moved). */
+  readonly #domain: string | null;
+  readonly #dnsServer: string | undefined;
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #inFlightMax: number;
@@ -107,8 +117,10 @@ export class Client {
   readonly #waiting: (() => void)[] = [];
   #closed = false;
 
-  private constructor(bootstrap: Address[], options: ConnectOptions) {
+  private constructor(bootstrap: Address[], domain: string | null, options: ConnectOptions) {
     this.#bootstrap = bootstrap;
+    this.#domain = domain;
+    this.#dnsServer = options.dnsServer;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 1000;
     this.#inFlightMax = options.inFlightMax ?? 1024;
@@ -117,14 +129,26 @@ export class Client {
 
   /** Connects and opens a session. */
   static async open(bootstrap: string, options: ConnectOptions = {}): Promise<Client> {
-    let addresses: Address[];
+    let parsed: Bootstrap;
     try {
-      addresses = parseAddressList(bootstrap);
+      parsed = parseBootstrap(bootstrap);
     } catch (error) {
       throw new ConnectionError(`bad bootstrap "${bootstrap}": ${(error as Error).message}`);
     }
-    if (addresses.length === 0) throw new ConnectionError("no bootstrap address given");
-    const client = new Client(addresses, options);
+    let addresses: Address[];
+    if (parsed.kind === "domain") {
+      try {
+        addresses = await resolveCluster(
+          parsed.domain,
+          options.dnsServer ? { dnsServer: options.dnsServer } : {},
+        );
+      } catch (error) {
+        throw new ConnectionError(`bootstrap ${parsed.domain}: ${(error as Error).message}`);
+      }
+    } else {
+      addresses = [...parsed.addresses];
+    }
+    const client = new Client(addresses, parsed.kind === "domain" ? parsed.domain : null, options);
     await client.#ensureConnected();
     await client.#openSession();
     client.#keepaliveTimer = setInterval(() => client.#keepalive(), KEEPALIVE_MS);
@@ -426,6 +450,16 @@ export class Client {
   }
 
   async #connectSomewhere(): Promise<void> {
+    if (this.#domain !== null) {
+      try {
+        this.#bootstrap = await resolveCluster(
+          this.#domain,
+          this.#dnsServer ? { dnsServer: this.#dnsServer } : {},
+        );
+      } catch {
+        // The name server is down or behind: the addresses resolved last time and the members still serve.
+      }
+    }
     const candidates: Address[] = [];
     const hinted = this.#members.find((m) => m.id === this.#leaderHint)?.address;
     if (hinted) candidates.push(parseAddress(hinted));

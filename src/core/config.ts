@@ -16,6 +16,8 @@ export interface Member {
   readonly acceptor: boolean;
   /** Where the host reaches the member (`host:port`); the core never reads it. */
   readonly address?: string;
+  /** Where the member serves DNS for the cluster's domain (`host:port`), if it does; the core never reads it. */
+  readonly dns?: string;
 }
 
 /** The members of the cluster, sorted by id. */

@@ -131,6 +131,11 @@ export class NodeHost {
     return { host: a.address, port: a.port };
   }
 
+  /** The membership as last decided (what health checks and name servers publish). */
+  members(): Member[] {
+    return [...this.#core.latestConfig().members];
+  }
+
   status() {
     return this.#core.status();
   }
@@ -362,7 +367,7 @@ export class NodeHost {
             stateHash: createHash("sha256").update(this.#core.snapshotNow().app).digest("hex"),
             address: `${this.address.host}:${this.address.port}`,
             dataDir: this.#options.storage.dir,
-            members: this.#core.knownMembers(),
+            members: this.members(),
           },
         });
         return;

@@ -296,7 +296,7 @@ function ballot(value: unknown, key: Segment): Ballot {
   return o as unknown as Ballot;
 }
 
-const MEMBER_KEYS = ["id", "replica", "acceptor", "address"];
+const MEMBER_KEYS = ["id", "replica", "acceptor", "address", "dns"];
 
 /** A member's shape only; whether it has a role is for the core to judge (it answers ReconfigRefused). */
 function member(value: unknown, key: Segment): Member {
@@ -306,7 +306,8 @@ function member(value: unknown, key: Segment): Member {
     boolean(o.replica, "replica");
     boolean(o.acceptor, "acceptor");
     if (o.address !== undefined) string(o.address, "address");
-    closed(o, MEMBER_KEYS, o.address === undefined ? 3 : 4);
+    if (o.dns !== undefined) string(o.dns, "dns");
+    closed(o, MEMBER_KEYS, 3 + (o.address === undefined ? 0 : 1) + (o.dns === undefined ? 0 : 1));
   } catch (error) {
     throw within(error, key);
   }

@@ -13,12 +13,15 @@ import { CliError } from "../cli-error.ts";
 export async function runCall(
   method: string,
   args: readonly string[],
-  options: { bootstrap: string; object?: string; timeout?: string },
+  options: { bootstrap: string; object?: string; timeout?: string; dnsServer?: string },
 ): Promise<number> {
   const timeoutMs = options.timeout === undefined ? 5000 : Number(options.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
     throw new CliError(`--timeout: "${options.timeout}" is not a number of ms`);
-  const client = await connect(options.bootstrap, { timeoutMs });
+  const client = await connect(options.bootstrap, {
+    timeoutMs,
+    ...(options.dnsServer ? { dnsServer: options.dnsServer } : {}),
+  });
   try {
     const value = await client.call(
       options.object ?? defaultObjectName(client),

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { Member } from "../../core/config.ts";
 import type { StateMachine } from "../../core/state-machine.ts";
+import { viewFromMembers } from "../../dns/cluster-view.ts";
+import { normalizeDomain } from "../../dns/view.ts";
 import type { Address } from "../../host/address.ts";
 import { formatAddress, parseAddressList } from "../../host/address.ts";
 import { clusterIdentity, initialMembers } from "../../host/membership.ts";
@@ -11,6 +13,7 @@ import type { ObjectInfo } from "../../net/frames.ts";
 import { CliError } from "../cli-error.ts";
 import { objectSpecs } from "../object-specs.ts";
 import { canBind, findFreePort } from "../ports.ts";
+import { parseDnsPort, parseTtl, startNameService, VIEW_POLL_MS } from "./name-service.ts";
 
 /** Options shared by `concoord replica` and `concoord acceptor`. */
 export interface NodeCommandOptions {
@@ -36,6 +39,15 @@ export interface NodeCommandOptions {
   readonly inMemory?: boolean;
   readonly logger?: string;
   readonly debug?: boolean;
+  /** `-n DOMAIN`: also serve DNS for the cluster (or publish it, with `-r`: Route53). */
+  readonly domain?: string;
+  readonly dnsAddr?: string;
+  readonly dnsPort?: string;
+  readonly dnsTtl?: string;
+  /** `-r`: publish the view to Route53 instead of serving it. */
+  readonly route53?: boolean;
+  /** The name server that resolves a domain given to `-b`. */
+  readonly dnsServer?: string;
 }
 
 /**
@@ -60,7 +72,14 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
       "choose --peers/--acceptors (a new fixed cluster) or -b (join a running one), not both",
     );
   }
-  const joining = options.bootstrap ? await lookUpCluster(options.bootstrap, selfText) : null;
+  const dnsListen = options.domain
+    ? { host: options.dnsAddr ?? host, port: parseDnsPort(options.dnsPort) }
+    : null;
+  // A member that serves DNS says where, so every name server lists the others (not for `-r`: Route53 serves).
+  const dnsText = dnsListen && !options.route53 ? formatAddress(dnsListen) : undefined;
+  const joining = options.bootstrap
+    ? await lookUpCluster(options.bootstrap, selfText, options.dnsServer)
+    : null;
   let members: Member[];
   let me: Member;
   if (joining) {
@@ -71,6 +90,7 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
       replica: role === "replica",
       acceptor: true,
       address: selfText,
+      ...(dnsText ? { dns: dnsText } : {}),
     };
     if (me.replica !== (role === "replica")) {
       throw new CliError(
@@ -102,6 +122,12 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
       );
     }
     me = found;
+    if (dnsText && !options.peers && !options.acceptors) {
+      // A cluster of one: its own entry may say where it serves DNS (a --peers list is the same on every
+      // node, so there each name server lists only itself beyond what joined members announce).
+      me = { ...found, dns: dnsText };
+      members = [me];
+    }
   }
 
   let machine: StateMachine;
@@ -147,6 +173,24 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
     storage = new storageModule.FileStorage({ dir: dataDir, identity });
   }
 
+  // The name server binds first: a port it cannot have (53 without privileges) stops the node before it
+  // joins anything.
+  const domain = options.domain ? parseDomain(options.domain) : null;
+  const nameService =
+    domain && dnsListen
+      ? await startNameService(
+          {
+            domain,
+            type: options.route53 ? 3 : 1,
+            listen: dnsListen,
+            ttlSeconds: parseTtl(options.dnsTtl),
+            config: {},
+            log,
+          },
+          viewFromMembers({ domain, members, nameservers: options.route53 ? [] : [dnsListen] }),
+        )
+      : null;
+
   let node: NodeHost;
   try {
     node = await NodeHost.start({
@@ -169,13 +213,23 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
     const e = error as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE")
       throw new CliError(`port ${port} on ${host} is in use; pick another with -p`);
+    await nameService?.close();
     if (e.code === "EADDRNOTAVAIL") throw new CliError(`${host} is not an address of this machine (-a)`);
     throw error;
   }
+  const viewTimer =
+    domain && dnsListen && nameService
+      ? setInterval(() => {
+          const nameservers = options.route53 ? [] : [dnsListen];
+          nameService.publish(viewFromMembers({ domain, members: node.members(), nameservers }));
+        }, VIEW_POLL_MS)
+      : null;
   if (joining && !joining.existing) {
     try {
-      await joinThrough(joining.bootstrap, me);
+      await joinThrough(joining, me);
     } catch (error) {
+      if (viewTimer) clearInterval(viewTimer);
+      await nameService?.close();
       await node.stop();
       throw error;
     }
@@ -183,10 +237,18 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
   process.stdout.write(
     `concoord ${role} ${me.id} ${joining ? `joined the cluster at ${joining.bootstrap}, ` : ""}listening on ${selfText}${dataDir ? ` (data dir ${dataDir})` : " (in memory)"}\n`,
   );
+  if (domain && nameService) {
+    process.stdout.write(
+      nameService.port === null
+        ? `concoord ${role} ${me.id} publishes ${domain} to Route53\n`
+        : `concoord ${role} ${me.id} serves DNS for ${domain} on ${dnsListen!.host}:${nameService.port}\n`,
+    );
+  }
   return await new Promise<number>((done) => {
     const stop = (signal: string): void => {
       log.info({ signal }, "stopping");
-      void node.stop().then(() => done(0));
+      if (viewTimer) clearInterval(viewTimer);
+      void Promise.all([node.stop(), nameService?.close()]).then(() => done(0));
     };
     // Fail-stop: after a failed fsync the process exits rather than serve with unknown durable state.
     node.onFatal(() => {
@@ -201,17 +263,22 @@ export async function runNode(role: "replica" | "acceptor", options: NodeCommand
 /** What a joining node learns from the cluster before it starts. */
 interface ClusterLookup {
   readonly bootstrap: string;
+  readonly dnsServer: string | undefined;
   readonly identity: string;
   /** This address's membership, when the node was a member already (a restart, or `member add`). */
   readonly existing: Member | undefined;
   readonly nextId: number;
 }
 
-async function lookUpCluster(bootstrap: string, selfText: string): Promise<ClusterLookup> {
+async function lookUpCluster(
+  bootstrap: string,
+  selfText: string,
+  dnsServer?: string,
+): Promise<ClusterLookup> {
   const { connect } = await import("../../client/client.ts");
   let client: Awaited<ReturnType<typeof connect>>;
   try {
-    client = await connect(bootstrap, { timeoutMs: 10_000 });
+    client = await connect(bootstrap, { timeoutMs: 10_000, ...(dnsServer ? { dnsServer } : {}) });
   } catch (error) {
     throw new CliError(`-b ${bootstrap}: ${(error as Error).message}`);
   }
@@ -220,6 +287,7 @@ async function lookUpCluster(bootstrap: string, selfText: string): Promise<Clust
   await client.close();
   return {
     bootstrap,
+    dnsServer,
     identity,
     existing: members.find((m) => m.address === selfText),
     nextId: Math.max(0, ...members.map((m) => m.id)) + 1,
@@ -241,9 +309,10 @@ function joinedIdentity(clusterIdentityText: string, codeHash: string | null): s
 }
 
 /** Asks the cluster to add this node; retries while another membership change is in progress. */
-async function joinThrough(bootstrap: string, me: Member): Promise<void> {
+async function joinThrough(cluster: ClusterLookup, me: Member): Promise<void> {
   const { connect } = await import("../../client/client.ts");
-  const client = await connect(bootstrap, { timeoutMs: 10_000 });
+  const dns = cluster.dnsServer ? { dnsServer: cluster.dnsServer } : {};
+  const client = await connect(cluster.bootstrap, { timeoutMs: 10_000, ...dns });
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -289,6 +358,14 @@ function parseSnapshotInterval(text: string): number {
   if (!Number.isInteger(slots) || slots < 1)
     throw new CliError(`--snapshot-interval: "${text}" is not a number of slots`);
   return slots;
+}
+
+function parseDomain(text: string): string {
+  try {
+    return normalizeDomain(text);
+  } catch (error) {
+    throw new CliError(`-n: ${(error as Error).message}`);
+  }
 }
 
 function parsePort(text: string): number {
