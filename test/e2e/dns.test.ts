@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import { digShort } from "../dns/fixtures/dig.ts";
 import { GrowingCluster } from "./growing-cluster.ts";
-import { freePorts, runCli, spawnCli } from "./process-cluster.ts";
+import { CLI, freePorts, ROOT, runCli, spawnCli } from "./process-cluster.ts";
 
 const DOMAIN = "counterdomain.test";
 /** The issue's promise: answers follow a committed membership change within a second. */
@@ -167,20 +168,38 @@ describe("DNS with real processes and the real dig", { timeout: 240_000 }, () =>
     assert.match(badType.stderr, /-t: "7" is not a name server type/);
     const noMaster = await runCli(["nameserver", "-n", DOMAIN, "-b", "127.0.0.1:1", "-m", "127.0.0.1"]);
     assert.match(noMaster.stderr, /-m is for -t 2/);
-    if (process.getuid?.() !== 0) {
-      const privileged = await runCli([
-        "replica",
-        "-f",
-        "src/objects/counter.ts",
-        "-c",
-        "Counter",
-        "-p",
-        String(p),
-        "--in-memory",
-        "-n",
-        DOMAIN,
-      ]);
-      assert.match(privileged.stderr, /ports below 1024 need privileges/);
-    }
+    // Port 53 without privileges: as root (CI), the command runs as `nobody` to see what users see.
+    const args = [
+      "replica",
+      "-f",
+      "src/objects/counter.ts",
+      "-c",
+      "Counter",
+      "-p",
+      String(p),
+      "--in-memory",
+      "-n",
+      DOMAIN,
+    ];
+    const privileged =
+      process.getuid?.() === 0
+        ? await new Promise<{ stderr: string; code: number | null }>((resolve) => {
+            const child = spawn(
+              "runuser",
+              ["-u", "nobody", "--", process.execPath, "--import", "tsx", CLI, ...args],
+              {
+                cwd: ROOT,
+                stdio: ["ignore", "ignore", "pipe"],
+              },
+            );
+            let stderr = "";
+            child.stderr!.on("data", (d: Buffer) => {
+              stderr += d.toString();
+            });
+            child.once("exit", (code) => resolve({ stderr, code }));
+          })
+        : await runCli(args);
+    assert.notEqual(privileged.code, 0);
+    assert.match(privileged.stderr, /ports below 1024 need privileges/);
   });
 });
