@@ -24,6 +24,12 @@ async function eventually(limitMs: number, probe: () => Promise<boolean>): Promi
   return false;
 }
 
+/** `concoord nameserver -t 2` against the master, with the key in `config`. */
+function slave(bootstrap: string, masterPort: number, config: string): ChildProcess {
+  const args = ["nameserver", "-n", DOMAIN, "-b", bootstrap, "-t", "2", "-m", `127.0.0.1:${masterPort}`];
+  return spawnCli([...args, "-o", config]);
+}
+
 describe("concoord nameserver -t 2 updates a real BIND master", { timeout: 120_000 }, () => {
   const cluster = new GrowingCluster();
   const dir = mkdtempSync(join(tmpdir(), "concoord-slave-"));
@@ -47,19 +53,7 @@ describe("concoord nameserver -t 2 updates a real BIND master", { timeout: 120_0
     assert.equal((await cluster.start(p2!, `127.0.0.1:${p1}`, undefined, ["-a", "127.0.0.2"])).code, null);
     const config = join(dir, "ns.yaml");
     writeFileSync(config, `tsig:\n  name: concoord-key\n  algorithm: hmac-sha256\n  secret: "${secret}"\n`);
-    const ns = spawnCli([
-      "nameserver",
-      "-n",
-      DOMAIN,
-      "-b",
-      `127.0.0.1:${p1}`,
-      "-t",
-      "2",
-      "-m",
-      `127.0.0.1:${bind.port}`,
-      "-o",
-      config,
-    ]);
+    const ns = slave(bootstrap, bind.port, config);
     children.push(ns);
     await new Promise<void>((resolve, reject) => {
       createInterface({ input: ns.stdout! }).on("line", (line) => {
@@ -103,19 +97,7 @@ describe("concoord nameserver -t 2 updates a real BIND master", { timeout: 120_0
     const before = await digShort(bind.port, DOMAIN, "a");
     const config = join(dir, "wrong.yaml");
     writeFileSync(config, `tsig: { name: concoord-key, secret: "${randomBytes(32).toString("base64")}" }\n`);
-    const ns = spawnCli([
-      "nameserver",
-      "-n",
-      DOMAIN,
-      "-b",
-      bootstrap,
-      "-t",
-      "2",
-      "-m",
-      `127.0.0.1:${bind.port}`,
-      "-o",
-      config,
-    ]);
+    const ns = slave(bootstrap, bind.port, config);
     children.push(ns);
     let stderr = "";
     ns.stderr!.on("data", (d: Buffer) => {

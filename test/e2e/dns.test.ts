@@ -148,7 +148,7 @@ describe("DNS with real processes and the real dig", { timeout: 240_000 }, () =>
 
   it("bad input: port 53 without privileges, a bad domain, a bad -t, a missing master — one line each", async () => {
     const [p] = await freePorts(1);
-    const badDomain = await runCli([
+    const replica = (domain: string): string[] => [
       "replica",
       "-f",
       "src/objects/counter.ts",
@@ -158,10 +158,9 @@ describe("DNS with real processes and the real dig", { timeout: 240_000 }, () =>
       String(p),
       "--in-memory",
       "-n",
-      "bad..domain",
-      "--dns-port",
-      "5399",
-    ]);
+      domain,
+    ];
+    const badDomain = await runCli([...replica("bad..domain"), "--dns-port", "5399"]);
     assert.notEqual(badDomain.code, 0);
     assert.match(badDomain.stderr, /-n: "bad\.\.domain" is not a domain name/);
     const badType = await runCli(["nameserver", "-n", DOMAIN, "-b", "127.0.0.1:1", "-t", "7"]);
@@ -169,18 +168,7 @@ describe("DNS with real processes and the real dig", { timeout: 240_000 }, () =>
     const noMaster = await runCli(["nameserver", "-n", DOMAIN, "-b", "127.0.0.1:1", "-m", "127.0.0.1"]);
     assert.match(noMaster.stderr, /-m is for -t 2/);
     // Port 53 without privileges: as root (CI), the command runs as `nobody` to see what users see.
-    const args = [
-      "replica",
-      "-f",
-      "src/objects/counter.ts",
-      "-c",
-      "Counter",
-      "-p",
-      String(p),
-      "--in-memory",
-      "-n",
-      DOMAIN,
-    ];
+    const args = replica(DOMAIN);
     const privileged =
       process.getuid?.() === 0
         ? await new Promise<{ stderr: string; code: number | null }>((resolve) => {

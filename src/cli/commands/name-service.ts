@@ -50,12 +50,6 @@ export async function startNameService(
   options: NameServiceOptions,
   first: ClusterView,
 ): Promise<NameService> {
-  let last: ClusterView | null = null;
-  const changed = (view: ClusterView): boolean => {
-    if (last !== null && sameView(last, view)) return false;
-    last = view;
-    return true;
-  };
   if (options.type === 1) {
     const { DnsServer: Server } = await import("../../dns/server.ts");
     let server: DnsServer;
@@ -70,12 +64,10 @@ export async function startNameService(
     } catch (error) {
       throw new CliError((error as Error).message);
     }
-    last = first;
     return {
       port: server.port,
-      publish: (view) => {
-        if (changed(view)) server.update(view);
-      },
+      // The server compares views itself: the serial grows only when the records change.
+      publish: (view) => server.update(view),
       close: () => server.close(),
     };
   }
@@ -93,15 +85,7 @@ export async function startNameService(
       ttlSeconds: options.ttlSeconds,
       log: options.log,
     });
-    publisher.publish(first);
-    last = first;
-    return {
-      port: null,
-      publish: (view) => {
-        if (changed(view)) publisher.publish(view);
-      },
-      close: async () => publisher.close(),
-    };
+    return pushing(publisher, first);
   }
   const { Route53Publisher } = await import("../../dns/route53.ts");
   const { loadRoute53Credentials } = await import("../../dns/route53-credentials.ts");
@@ -119,14 +103,26 @@ export async function startNameService(
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.region ? { region: settings.region } : {}),
   });
+  return pushing(publisher, first);
+}
+
+/** A service that pushes each new view elsewhere (to a master, or to Route53) and serves nothing. */
+function pushing(
+  publisher: { publish(view: ClusterView): void; close(): unknown },
+  first: ClusterView,
+): NameService {
+  let last = first;
   publisher.publish(first);
-  last = first;
   return {
     port: null,
     publish: (view) => {
-      if (changed(view)) publisher.publish(view);
+      if (sameView(last, view)) return;
+      last = view;
+      publisher.publish(view);
     },
-    close: async () => publisher.close(),
+    close: async () => {
+      await publisher.close();
+    },
   };
 }
 
