@@ -1,0 +1,114 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fetchStatus } from "../../src/cli/commands/status.ts";
+import type { Client } from "../../src/client/client.ts";
+import { connect } from "../../src/client/client.ts";
+import type { Counter } from "../../src/objects/counter.ts";
+import type { ReplicatedMap } from "../../src/objects/map.ts";
+import { freePorts, ServerProcess, waitForPort } from "../processes.ts";
+import type { BenchClient, BenchSystem } from "./system.ts";
+
+const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+
+/**
+ * Three durable concoord replicas (`--peers`, data dirs on disk) hosting the library's Map and Counter.
+ *
+ * @example
+ * ```ts
+ * const system = new ConcoordSystem({ dataRoot: "/tmp/bench" }); await system.start();
+ * ```
+ */
+export class ConcoordSystem implements BenchSystem {
+  readonly name = "concoord" as const;
+  readonly #dataRoot: string;
+  #ports: number[] = [];
+  readonly #members: (ServerProcess | null)[] = [null, null, null];
+
+  constructor(options: { dataRoot: string }) {
+    this.#dataRoot = join(options.dataRoot, "concoord");
+  }
+
+  get #peers(): string {
+    return this.#ports.map((p) => `127.0.0.1:${p}`).join(",");
+  }
+
+  async start(): Promise<void> {
+    this.#ports = await freePorts(3);
+    for (let i = 0; i < 3; i++) this.#spawn(i);
+    for (let i = 0; i < 3; i++)
+      await waitForPort(this.#ports[i]!, undefined, () => !this.#members[i]!.exited);
+    // Serving means a leader was elected: one write through the cluster.
+    const client = await this.connect();
+    await client.put("warm", "up");
+    await client.close();
+  }
+
+  #spawn(i: number): void {
+    const dir = join(this.#dataRoot, String(i));
+    mkdirSync(dir, { recursive: true });
+    const args = [
+      "--import",
+      "tsx",
+      CLI,
+      "replica",
+      "-o",
+      "Map",
+      "-o",
+      "Counter",
+      "-p",
+      String(this.#ports[i]),
+    ];
+    this.#members[i] = new ServerProcess({
+      name: `concoord-${i + 1}`,
+      command: process.execPath,
+      args: [...args, "--peers", this.#peers, "--data-dir", dir],
+    });
+  }
+
+  pids(): number[] {
+    return this.#members.flatMap((m) => (m && !m.exited ? [m.pid] : []));
+  }
+
+  async connect(): Promise<BenchClient> {
+    const client: Client = await connect(this.#peers, { timeoutMs: 10_000 });
+    const map = client.object<ReplicatedMap>("Map");
+    const counter = client.object<Counter>("Counter");
+    return {
+      put: async (key, value) => {
+        await map.set(key, value);
+      },
+      increment: async () => {
+        await counter.increment();
+      },
+      get: (key) => map.get(key),
+      close: () => client.close(),
+    };
+  }
+
+  async leaderIndex(): Promise<number> {
+    for (const port of this.#ports) {
+      try {
+        const status = await fetchStatus(`127.0.0.1:${port}`, 1000);
+        const leader = status.members.find((m) => m.id === status.leaderId)?.address;
+        const index = this.#ports.findIndex((p) => `127.0.0.1:${p}` === leader);
+        if (index >= 0) return index;
+      } catch {
+        // Ask the next member.
+      }
+    }
+    throw new Error("no concoord member names a leader");
+  }
+
+  async kill(index: number): Promise<void> {
+    await this.#members[index]?.kill();
+  }
+
+  async restart(index: number): Promise<void> {
+    this.#spawn(index);
+    await waitForPort(this.#ports[index]!, undefined, () => !this.#members[index]!.exited);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#members.map((m) => m?.stop()));
+  }
+}
