@@ -14,7 +14,7 @@ export interface LoadResult {
   readonly maxMs: number;
   /** Server CPU (all members summed) per 1,000 operations. */
   readonly cpuMsPer1k: number;
-  /** CPU that neither the servers nor the load generator used, as a share of one core's time. */
+  /** CPU that neither the harness's servers nor the load generator used, as a share of one core's time. */
   readonly foreignCpuShare: number;
 }
 
@@ -28,6 +28,8 @@ export interface LoadOptions {
   /** The operation; `n` counts this worker's operations. */
   readonly op: (client: BenchClient, worker: number, n: number) => Promise<void>;
   readonly serverPids: () => number[];
+  /** Every server process the harness started (idle anchors included): not foreign load. */
+  readonly harnessPids?: () => number[];
   /** Called once the measured phase has begun (the failover workload kills a leader from here). */
   readonly onMeasuring?: (startMs: number) => void;
   /** Told of every acknowledged operation with its start and end (the failover workload). */
@@ -54,8 +56,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let failed = 0;
   let ops = 0;
   let cpuAtStart: { servers: number; machine: number; own: number } | null = null;
+  const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
   const cpuNow = () => ({
-    servers: options.serverPids().reduce((sum, pid) => sum + processCpuMs(pid), 0),
+    servers: cpuOf(options.serverPids()),
+    harness: cpuOf(options.harnessPids?.() ?? options.serverPids()),
     machine: machineCpuMs(),
     own: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
   });
@@ -89,7 +93,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const end = cpuNow();
   const begin = cpuAtStart ?? end;
   const serversMs = end.servers - begin.servers;
-  const foreignMs = Math.max(0, end.machine - begin.machine - serversMs - (end.own - begin.own));
+  const harnessMs = end.harness - begin.harness;
+  const foreignMs = Math.max(0, end.machine - begin.machine - harnessMs - (end.own - begin.own));
   samples.sort((a, b) => a - b);
   const at = (q: number): number =>
     samples.length === 0

@@ -62,11 +62,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const wanted = (values.systems ?? (quick ? "concoord,etcd" : "concoord,etcd,zookeeper")).split(",");
-  const shape = { warmupMs: quick ? 300 : 2000, durationMs: seconds * 1000 };
+  const systems: BenchSystem[] = [];
+  const harnessPids = (): number[] => systems.flatMap((s) => s.pids());
+  const shape = { warmupMs: quick ? 300 : 2000, durationMs: seconds * 1000, harnessPids };
   const dataRoot = join(new URL(".", import.meta.url).pathname, `.data-${process.pid}`);
   mkdirSync(dataRoot, { recursive: true });
 
-  const systems: BenchSystem[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(systems.map((s) => s.stop()));
     rmSync(dataRoot, { recursive: true, force: true });
@@ -97,10 +98,7 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       for (const system of systems.filter((s) => s.name !== "zookeeper")) {
-        const result = await runFailover(system, {
-          warmupMs: shape.warmupMs,
-          durationMs: Math.max(3000, shape.durationMs),
-        });
+        const result = await runFailover(system, { ...shape, durationMs: Math.max(3000, shape.durationMs) });
         failovers.set(system.name, [...(failovers.get(system.name) ?? []), result]);
         console.log(
           `bench: run ${run + 1} failover ${system.name}: ${result.recoveryMs.toFixed(0)} ms to the next acknowledged write, ${result.failedCalls} failed calls, ${result.lostWrites} lost writes`,

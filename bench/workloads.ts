@@ -16,6 +16,8 @@ const CLIENTS_MAX = 4;
 export interface RunShape {
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** Every server process of every system started (their idle CPU is not foreign load). */
+  readonly harnessPids: () => number[];
 }
 
 /**

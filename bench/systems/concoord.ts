@@ -5,7 +5,8 @@ import type { Client } from "../../src/client/client.ts";
 import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import type { ReplicatedMap } from "../../src/objects/map.ts";
-import { freePorts, ServerProcess, waitForPort } from "../processes.ts";
+import { freePorts, ServerProcess } from "../processes.ts";
+import { MemberProcesses } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
 const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
@@ -22,10 +23,11 @@ export class ConcoordSystem implements BenchSystem {
   readonly name = "concoord" as const;
   readonly #dataRoot: string;
   #ports: number[] = [];
-  readonly #members: (ServerProcess | null)[] = [null, null, null];
+  readonly #members: MemberProcesses;
 
   constructor(options: { dataRoot: string }) {
     this.#dataRoot = join(options.dataRoot, "concoord");
+    this.#members = new MemberProcesses({ spawn: (i) => this.#spawn(i), clientPort: (i) => this.#ports[i]! });
   }
 
   get #peers(): string {
@@ -34,16 +36,14 @@ export class ConcoordSystem implements BenchSystem {
 
   async start(): Promise<void> {
     this.#ports = await freePorts(3);
-    for (let i = 0; i < 3; i++) this.#spawn(i);
-    for (let i = 0; i < 3; i++)
-      await waitForPort(this.#ports[i]!, undefined, () => !this.#members[i]!.exited);
+    await this.#members.startAll();
     // Serving means a leader was elected: one write through the cluster.
     const client = await this.connect();
     await client.put("warm", "up");
     await client.close();
   }
 
-  #spawn(i: number): void {
+  #spawn(i: number): ServerProcess {
     const dir = join(this.#dataRoot, String(i));
     mkdirSync(dir, { recursive: true });
     const args = [
@@ -58,7 +58,7 @@ export class ConcoordSystem implements BenchSystem {
       "-p",
       String(this.#ports[i]),
     ];
-    this.#members[i] = new ServerProcess({
+    return new ServerProcess({
       name: `concoord-${i + 1}`,
       command: process.execPath,
       args: [...args, "--peers", this.#peers, "--data-dir", dir],
@@ -66,7 +66,19 @@ export class ConcoordSystem implements BenchSystem {
   }
 
   pids(): number[] {
-    return this.#members.flatMap((m) => (m && !m.exited ? [m.pid] : []));
+    return this.#members.pids();
+  }
+
+  kill(index: number): Promise<void> {
+    return this.#members.kill(index);
+  }
+
+  restart(index: number): Promise<void> {
+    return this.#members.restart(index);
+  }
+
+  stop(): Promise<void> {
+    return this.#members.stop();
   }
 
   async connect(): Promise<BenchClient> {
@@ -97,18 +109,5 @@ export class ConcoordSystem implements BenchSystem {
       }
     }
     throw new Error("no concoord member names a leader");
-  }
-
-  async kill(index: number): Promise<void> {
-    await this.#members[index]?.kill();
-  }
-
-  async restart(index: number): Promise<void> {
-    this.#spawn(index);
-    await waitForPort(this.#ports[index]!, undefined, () => !this.#members[index]!.exited);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.#members.map((m) => m?.stop()));
   }
 }

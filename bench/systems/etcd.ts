@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
-import { freePorts, ServerProcess, waitForPort } from "../processes.ts";
+import { freePorts, ServerProcess } from "../processes.ts";
+import { MemberProcesses } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
 /** A compare-and-swap increment gives up after this many lost races (it would mean livelock). */
@@ -23,10 +24,14 @@ export class EtcdSystem implements BenchSystem {
   readonly #dataRoot: string;
   #clientPorts: number[] = [];
   #peerPorts: number[] = [];
-  readonly #members: (ServerProcess | null)[] = [null, null, null];
+  readonly #members: MemberProcesses;
 
   constructor(options: { dataRoot: string }) {
     this.#dataRoot = join(options.dataRoot, "etcd");
+    this.#members = new MemberProcesses({
+      spawn: (i) => this.#spawn(i),
+      clientPort: (i) => this.#clientPorts[i]!,
+    });
   }
 
   static available(): boolean {
@@ -41,19 +46,17 @@ export class EtcdSystem implements BenchSystem {
     const ports = await freePorts(6);
     this.#clientPorts = ports.slice(0, 3);
     this.#peerPorts = ports.slice(3);
-    for (let i = 0; i < 3; i++) this.#spawn(i);
-    for (let i = 0; i < 3; i++)
-      await waitForPort(this.#clientPorts[i]!, undefined, () => !this.#members[i]!.exited);
+    await this.#members.startAll();
     const client = await this.connect();
     await client.put("warm", "up");
     await client.close();
   }
 
-  #spawn(i: number): void {
+  #spawn(i: number): ServerProcess {
     const dir = join(this.#dataRoot, String(i));
     mkdirSync(this.#dataRoot, { recursive: true });
     const cluster = this.#peerPorts.map((p, j) => `e${j}=http://127.0.0.1:${p}`).join(",");
-    this.#members[i] = new ServerProcess({
+    return new ServerProcess({
       name: `etcd-${i + 1}`,
       command: ETCD_BINARY,
       args: [
@@ -73,7 +76,19 @@ export class EtcdSystem implements BenchSystem {
   }
 
   pids(): number[] {
-    return this.#members.flatMap((m) => (m && !m.exited ? [m.pid] : []));
+    return this.#members.pids();
+  }
+
+  kill(index: number): Promise<void> {
+    return this.#members.kill(index);
+  }
+
+  restart(index: number): Promise<void> {
+    return this.#members.restart(index);
+  }
+
+  stop(): Promise<void> {
+    return this.#members.stop();
   }
 
   async connect(): Promise<BenchClient> {
@@ -114,18 +129,5 @@ export class EtcdSystem implements BenchSystem {
       }
     }
     throw new Error("no etcd member says it leads");
-  }
-
-  async kill(index: number): Promise<void> {
-    await this.#members[index]?.kill();
-  }
-
-  async restart(index: number): Promise<void> {
-    this.#spawn(index);
-    await waitForPort(this.#clientPorts[index]!, undefined, () => !this.#members[index]!.exited);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.#members.map((m) => m?.stop()));
   }
 }

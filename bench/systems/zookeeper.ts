@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zookeeper from "node-zookeeper-client";
-import { freePorts, ServerProcess, waitForPort } from "../processes.ts";
+import { freePorts, ServerProcess } from "../processes.ts";
+import { MemberProcesses } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
 /** Debian's zookeeper package: the server jar (its manifest lists the libraries) and Java. */
@@ -27,10 +28,14 @@ export class ZookeeperSystem implements BenchSystem {
   readonly #dataRoot: string;
   #clientPorts: number[] = [];
   #quorumPorts: number[] = [];
-  readonly #members: (ServerProcess | null)[] = [null, null, null];
+  readonly #members: MemberProcesses;
 
   constructor(options: { dataRoot: string }) {
     this.#dataRoot = join(options.dataRoot, "zookeeper");
+    this.#members = new MemberProcesses({
+      spawn: (i) => this.#spawn(i),
+      clientPort: (i) => this.#clientPorts[i]!,
+    });
   }
 
   static available(): boolean {
@@ -42,9 +47,7 @@ export class ZookeeperSystem implements BenchSystem {
     this.#clientPorts = ports.slice(0, 3);
     this.#quorumPorts = ports.slice(3);
     for (let i = 0; i < 3; i++) this.#configure(i);
-    for (let i = 0; i < 3; i++) this.#spawn(i);
-    for (let i = 0; i < 3; i++)
-      await waitForPort(this.#clientPorts[i]!, undefined, () => !this.#members[i]!.exited);
+    await this.#members.startAll();
     const client = await this.#session();
     await create(client, KEYS_PATH);
     await create(client, COUNTER_PATH, "0");
@@ -68,9 +71,9 @@ export class ZookeeperSystem implements BenchSystem {
     );
   }
 
-  #spawn(i: number): void {
+  #spawn(i: number): ServerProcess {
     const dir = join(this.#dataRoot, String(i));
-    this.#members[i] = new ServerProcess({
+    return new ServerProcess({
       name: `zookeeper-${i + 1}`,
       command: JAVA,
       args: [
@@ -85,10 +88,6 @@ export class ZookeeperSystem implements BenchSystem {
     });
   }
 
-  pids(): number[] {
-    return this.#members.flatMap((m) => (m && !m.exited ? [m.pid] : []));
-  }
-
   #session(): Promise<zookeeper.Client> {
     const hosts = this.#clientPorts.map((p) => `127.0.0.1:${p}`).join(",");
     const client = zookeeper.createClient(hosts, { sessionTimeout: 10_000, retries: 3 });
@@ -100,6 +99,22 @@ export class ZookeeperSystem implements BenchSystem {
       });
       client.connect();
     });
+  }
+
+  pids(): number[] {
+    return this.#members.pids();
+  }
+
+  kill(index: number): Promise<void> {
+    return this.#members.kill(index);
+  }
+
+  restart(index: number): Promise<void> {
+    return this.#members.restart(index);
+  }
+
+  stop(): Promise<void> {
+    return this.#members.stop();
   }
 
   async connect(): Promise<BenchClient> {
@@ -146,19 +161,6 @@ export class ZookeeperSystem implements BenchSystem {
 
   async leaderIndex(): Promise<number> {
     throw new Error("the failover workload compares concoord with etcd only");
-  }
-
-  async kill(index: number): Promise<void> {
-    await this.#members[index]?.kill();
-  }
-
-  async restart(index: number): Promise<void> {
-    this.#spawn(index);
-    await waitForPort(this.#clientPorts[index]!, undefined, () => !this.#members[index]!.exited);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.#members.map((m) => m?.stop()));
   }
 }
 

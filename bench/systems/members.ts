@@ -1,0 +1,56 @@
+import type { ServerProcess } from "../processes.ts";
+import { waitForPort } from "../processes.ts";
+
+/**
+ * The three server processes of one system: started, killed and restarted by index, each waited for on
+ * its client port, and stopped together. The system says how to start member `i`.
+ *
+ * @example
+ * ```ts
+ * const members = new MemberProcesses({ spawn: (i) => new ServerProcess({...}), clientPort: (i) => ports[i] });
+ * await members.startAll(); await members.kill(0); await members.restart(0);
+ * ```
+ */
+export class MemberProcesses {
+  readonly #spawn: (index: number) => ServerProcess;
+  readonly #clientPort: (index: number) => number;
+  readonly #processes: (ServerProcess | null)[] = [null, null, null];
+
+  constructor(options: { spawn: (index: number) => ServerProcess; clientPort: (index: number) => number }) {
+    this.#spawn = options.spawn;
+    this.#clientPort = options.clientPort;
+  }
+
+  async startAll(): Promise<void> {
+    for (let i = 0; i < this.#processes.length; i++) this.#processes[i] = this.#spawn(i);
+    for (let i = 0; i < this.#processes.length; i++) await this.#waitFor(i);
+  }
+
+  pids(): number[] {
+    return this.#processes.flatMap((p) => (p && !p.exited ? [p.pid] : []));
+  }
+
+  /** kill -9, as a crash. */
+  async kill(index: number): Promise<void> {
+    await this.#processes[index]?.kill();
+  }
+
+  /** Starts a killed member again on its data dir. */
+  async restart(index: number): Promise<void> {
+    this.#processes[index] = this.#spawn(index);
+    await this.#waitFor(index);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#processes.map((p) => p?.stop()));
+  }
+
+  async #waitFor(index: number): Promise<void> {
+    const process = this.#processes[index]!;
+    try {
+      await waitForPort(this.#clientPort(index), undefined, () => !process.exited);
+    } catch (error) {
+      throw new Error(`${process.name}: ${(error as Error).message}\n${process.output()}`);
+    }
+  }
+}
