@@ -78,12 +78,18 @@ export interface NodeStatus {
  * const ready = node.ready(); // persist, then send and reply
  * ```
  */
+/**
+ * Executed slots a replica may run ahead of its last durable commit record before it writes one on its
+ * own: a restarted replica re-learns at most this many decided slots from its peers.
+ */
+const COMMIT_RECORD_SLOTS_MAX = 256;
+
 export class PaxosNode {
   readonly id: number;
   readonly limits: Limits;
   readonly #bugs: PlantedBugs;
   readonly #random: () => number;
-  readonly #outbox = new Outbox();
+  readonly #outbox: Outbox;
   readonly #acceptor: Acceptor;
   readonly #state: ReplicatedState;
 
@@ -121,6 +127,7 @@ export class PaxosNode {
   constructor(options: NodeOptions) {
     assert(Number.isInteger(options.id) && options.id > 0, "node id must be a positive integer");
     this.id = options.id;
+    this.#outbox = new Outbox(options.id);
     this.limits = resolveLimits(options.limits);
     this.#bugs = options.bugs ?? NO_BUGS;
     this.#random = options.random;
@@ -322,6 +329,7 @@ export class PaxosNode {
       this.#pumpWanted = false;
       this.#pump();
     }
+    if (this.#outbox.persist.length > 0) this.#persistCommit();
     return this.#outbox.drain();
   }
 
@@ -1015,6 +1023,12 @@ export class PaxosNode {
 
   // ---- replica ---------------------------------------------------------------------------------------
 
+  #persistCommit(): void {
+    if (this.#state.executed <= this.#persistedCommit) return;
+    this.#persistedCommit = this.#state.executed;
+    this.#outbox.persist.push({ kind: "commit", throughSlot: this.#state.executed });
+  }
+
   #decide(slot: number, value: Batch): void {
     if (slot <= this.#state.executed) return;
     const known = this.#decided.get(slot);
@@ -1056,10 +1070,9 @@ export class PaxosNode {
       if (slot - this.#snapshotSlot >= this.limits.snapshotIntervalSlots) this.#takeSnapshot();
     }
     assert(!leader || leader.uncommittedBytes >= 0, "negative uncommitted bytes");
-    if (this.#state.executed > this.#persistedCommit) {
-      this.#persistedCommit = this.#state.executed;
-      this.#outbox.persist.push({ kind: "commit", throughSlot: this.#state.executed });
-    }
+    // A commit record only spares a restarted replica asking its peers again, so it rides along with
+    // records that are synced anyway (see ready()); on its own it costs a sync in every write's path.
+    if (this.#state.executed - this.#persistedCommit >= COMMIT_RECORD_SLOTS_MAX) this.#persistCommit();
     if (leader && this.#role === "leader") {
       if (!this.#isReplicaMember()) {
         // Removed: hand leadership to a replica of the new membership rather than make the cluster

@@ -169,17 +169,19 @@ export class NodeHost {
     try {
       for (let batches = 0; batches < FLUSH_BATCHES_MAX && this.#core.hasReady(); batches++) {
         const ready = this.#core.ready();
-        await this.#options.storage.append(ready.persist);
-        if (this.#stopped) return;
-        for (const { to, message } of ready.messages) {
-          if (to === this.id) this.#core.step(this.id, message);
-          else this.#sendPeer(to, message);
-        }
+        // Accepts and heartbeats to peers, and replies, go while this node's own sync runs (see Ready).
+        for (const { to, message } of ready.early) this.#sendPeer(to, message);
         for (const { requestId, reply } of ready.replies) {
           const pending = this.#requests.get(requestId);
           if (!pending) continue;
           this.#forget(requestId, pending.conn);
           pending.conn.send({ t: "reply", id: pending.clientRequestId, reply });
+        }
+        await this.#options.storage.append(ready.persist);
+        if (this.#stopped) return;
+        for (const { to, message } of ready.messages) {
+          if (to === this.id) this.#core.step(this.id, message);
+          else this.#sendPeer(to, message);
         }
       }
     } catch (error) {

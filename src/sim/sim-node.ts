@@ -194,6 +194,8 @@ export class SimNode {
     if (ready.applied.length > 0) this.#onApplied(this, ready.applied);
     const batch = this.disk.write(ready.persist);
     const incarnation = this.incarnation;
+    // What needs no durability goes at once, as the host sends it while its sync runs.
+    this.#sendEarly(ready);
     if (this.#bugs.has("ack-before-persist")) {
       // Acknowledge at once and leave the data to the page cache's periodic write-back.
       this.#release(ready);
@@ -224,6 +226,12 @@ export class SimNode {
 
   #release(ready: Ready): void {
     for (const envelope of ready.messages) {
+      this.#net.send(this.id, envelope.to, { kind: "peer", message: envelope.message });
+    }
+  }
+
+  #sendEarly(ready: Ready): void {
+    for (const envelope of ready.early) {
       this.#net.send(this.id, envelope.to, { kind: "peer", message: envelope.message });
     }
     for (const { requestId, reply } of ready.replies) {

@@ -81,7 +81,7 @@ export class Harness {
         const ready = node.ready();
         const disk = this.disks.get(id)!;
         for (const record of ready.persist) applyRecord(disk, record);
-        for (const e of ready.messages) this.#send(id, e);
+        for (const e of [...ready.early, ...ready.messages]) this.#send(id, e);
         for (const r of ready.replies) this.replies.set(r.requestId, r.reply);
         const list = this.applied.get(id) ?? [];
         list.push(...ready.applied);
