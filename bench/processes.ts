@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { canBind } from "../src/cli/ports.ts";
+import { freeLoopbackPorts } from "../src/cli/ports.ts";
 
 /** Lines of a server's output kept for the message when it fails to start. */
 const OUTPUT_LINES_MAX = 40;
@@ -105,14 +105,8 @@ export async function waitForPort(
 }
 
 /** `count` distinct free TCP ports on loopback, from a range no anchor uses by default. */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let tries = 0; ports.length < count && tries < 1000; tries++) {
-    const port = 30000 + Math.floor(Math.random() * 20000);
-    if (!ports.includes(port) && (await canBind("127.0.0.1", port))) ports.push(port);
-  }
-  if (ports.length < count) throw new Error("no free ports on 127.0.0.1");
-  return ports;
+export function freePorts(count: number): Promise<number[]> {
+  return freeLoopbackPorts(count, { min: 30000, span: 20000 });
 }
 
 /** Kernel clock ticks per second for /proc times (USER_HZ, 100 on Linux). */

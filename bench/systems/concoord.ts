@@ -6,7 +6,7 @@ import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import type { ReplicatedMap } from "../../src/objects/map.ts";
 import { freePorts, ServerProcess } from "../processes.ts";
-import { MemberProcesses } from "./members.ts";
+import { MemberProcesses, ThreeMemberSystem } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
 const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
@@ -19,15 +19,16 @@ const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
  * const system = new ConcoordSystem({ dataRoot: "/tmp/bench" }); await system.start();
  * ```
  */
-export class ConcoordSystem implements BenchSystem {
+export class ConcoordSystem extends ThreeMemberSystem implements BenchSystem {
   readonly name = "concoord" as const;
   readonly #dataRoot: string;
   #ports: number[] = [];
-  readonly #members: MemberProcesses;
+  protected readonly members: MemberProcesses;
 
   constructor(options: { dataRoot: string }) {
+    super();
     this.#dataRoot = join(options.dataRoot, "concoord");
-    this.#members = new MemberProcesses({ spawn: (i) => this.#spawn(i), clientPort: (i) => this.#ports[i]! });
+    this.members = new MemberProcesses({ spawn: (i) => this.#spawn(i), clientPort: (i) => this.#ports[i]! });
   }
 
   get #peers(): string {
@@ -36,11 +37,7 @@ export class ConcoordSystem implements BenchSystem {
 
   async start(): Promise<void> {
     this.#ports = await freePorts(3);
-    await this.#members.startAll();
-    // Serving means a leader was elected: one write through the cluster.
-    const client = await this.connect();
-    await client.put("warm", "up");
-    await client.close();
+    await this.startServing();
   }
 
   #spawn(i: number): ServerProcess {
@@ -63,22 +60,6 @@ export class ConcoordSystem implements BenchSystem {
       command: process.execPath,
       args: [...args, "--peers", this.#peers, "--data-dir", dir],
     });
-  }
-
-  pids(): number[] {
-    return this.#members.pids();
-  }
-
-  kill(index: number): Promise<void> {
-    return this.#members.kill(index);
-  }
-
-  restart(index: number): Promise<void> {
-    return this.#members.restart(index);
-  }
-
-  stop(): Promise<void> {
-    return this.#members.stop();
   }
 
   async connect(): Promise<BenchClient> {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
 import { freePorts, ServerProcess } from "../processes.ts";
-import { MemberProcesses } from "./members.ts";
+import { MemberProcesses, ThreeMemberSystem } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
 /** A compare-and-swap increment gives up after this many lost races (it would mean livelock). */
@@ -19,16 +19,17 @@ export const ETCD_BINARY = "/usr/bin/etcd";
  * if (EtcdSystem.available()) await new EtcdSystem({ dataRoot }).start();
  * ```
  */
-export class EtcdSystem implements BenchSystem {
+export class EtcdSystem extends ThreeMemberSystem implements BenchSystem {
   readonly name = "etcd" as const;
   readonly #dataRoot: string;
   #clientPorts: number[] = [];
   #peerPorts: number[] = [];
-  readonly #members: MemberProcesses;
+  protected readonly members: MemberProcesses;
 
   constructor(options: { dataRoot: string }) {
+    super();
     this.#dataRoot = join(options.dataRoot, "etcd");
-    this.#members = new MemberProcesses({
+    this.members = new MemberProcesses({
       spawn: (i) => this.#spawn(i),
       clientPort: (i) => this.#clientPorts[i]!,
     });
@@ -46,10 +47,7 @@ export class EtcdSystem implements BenchSystem {
     const ports = await freePorts(6);
     this.#clientPorts = ports.slice(0, 3);
     this.#peerPorts = ports.slice(3);
-    await this.#members.startAll();
-    const client = await this.connect();
-    await client.put("warm", "up");
-    await client.close();
+    await this.startServing();
   }
 
   #spawn(i: number): ServerProcess {
@@ -73,22 +71,6 @@ export class EtcdSystem implements BenchSystem {
         "--log-level=error",
       ],
     });
-  }
-
-  pids(): number[] {
-    return this.#members.pids();
-  }
-
-  kill(index: number): Promise<void> {
-    return this.#members.kill(index);
-  }
-
-  restart(index: number): Promise<void> {
-    return this.#members.restart(index);
-  }
-
-  stop(): Promise<void> {
-    return this.#members.stop();
   }
 
   async connect(): Promise<BenchClient> {

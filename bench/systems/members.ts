@@ -1,5 +1,6 @@
 import type { ServerProcess } from "../processes.ts";
 import { waitForPort } from "../processes.ts";
+import type { BenchClient } from "./system.ts";
 
 /**
  * The three server processes of one system: started, killed and restarted by index, each waited for on
@@ -52,5 +53,43 @@ export class MemberProcesses {
     } catch (error) {
       throw new Error(`${process.name}: ${(error as Error).message}\n${process.output()}`);
     }
+  }
+}
+
+/**
+ * What every benchmarked system does with its members the same way: pids, kill -9, restart, stop.
+ *
+ * @example
+ * ```ts
+ * class EtcdSystem extends ThreeMemberSystem { protected readonly members = new MemberProcesses({...}); }
+ * ```
+ */
+export abstract class ThreeMemberSystem {
+  protected abstract readonly members: MemberProcesses;
+
+  abstract connect(): Promise<BenchClient>;
+
+  /** Starts the members and proves the cluster serves: one write through it (a leader was elected). */
+  protected async startServing(): Promise<void> {
+    await this.members.startAll();
+    const client = await this.connect();
+    await client.put("warm", "up");
+    await client.close();
+  }
+
+  pids(): number[] {
+    return this.members.pids();
+  }
+
+  kill(index: number): Promise<void> {
+    return this.members.kill(index);
+  }
+
+  restart(index: number): Promise<void> {
+    return this.members.restart(index);
+  }
+
+  stop(): Promise<void> {
+    return this.members.stop();
   }
 }

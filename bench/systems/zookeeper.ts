@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zookeeper from "node-zookeeper-client";
 import { freePorts, ServerProcess } from "../processes.ts";
-import { MemberProcesses } from "./members.ts";
+import { MemberProcesses, ThreeMemberSystem } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
 /** Debian's zookeeper package: the server jar (its manifest lists the libraries) and Java. */
@@ -23,16 +23,17 @@ const COUNTER_PATH = "/counter";
  * if (ZookeeperSystem.available()) await new ZookeeperSystem({ dataRoot }).start();
  * ```
  */
-export class ZookeeperSystem implements BenchSystem {
+export class ZookeeperSystem extends ThreeMemberSystem implements BenchSystem {
   readonly name = "zookeeper" as const;
   readonly #dataRoot: string;
   #clientPorts: number[] = [];
   #quorumPorts: number[] = [];
-  readonly #members: MemberProcesses;
+  protected readonly members: MemberProcesses;
 
   constructor(options: { dataRoot: string }) {
+    super();
     this.#dataRoot = join(options.dataRoot, "zookeeper");
-    this.#members = new MemberProcesses({
+    this.members = new MemberProcesses({
       spawn: (i) => this.#spawn(i),
       clientPort: (i) => this.#clientPorts[i]!,
     });
@@ -47,7 +48,7 @@ export class ZookeeperSystem implements BenchSystem {
     this.#clientPorts = ports.slice(0, 3);
     this.#quorumPorts = ports.slice(3);
     for (let i = 0; i < 3; i++) this.#configure(i);
-    await this.#members.startAll();
+    await this.members.startAll();
     const client = await this.#session();
     await create(client, KEYS_PATH);
     await create(client, COUNTER_PATH, "0");
@@ -99,22 +100,6 @@ export class ZookeeperSystem implements BenchSystem {
       });
       client.connect();
     });
-  }
-
-  pids(): number[] {
-    return this.#members.pids();
-  }
-
-  kill(index: number): Promise<void> {
-    return this.#members.kill(index);
-  }
-
-  restart(index: number): Promise<void> {
-    return this.#members.restart(index);
-  }
-
-  stop(): Promise<void> {
-    return this.#members.stop();
   }
 
   async connect(): Promise<BenchClient> {

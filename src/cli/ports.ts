@@ -17,3 +17,29 @@ export function canBind(host: string, port: number): Promise<boolean> {
     server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
+
+/**
+ * `count` distinct ports that can be bound on 127.0.0.1 now, drawn from [min, min + span) (tests and the
+ * benchmark keep away from the CLI's default 14000-15000).
+ *
+ * @example
+ * ```ts
+ * const [a, b] = await freeLoopbackPorts(2, { min: 20000, span: 20000 });
+ * ```
+ */
+export async function freeLoopbackPorts(
+  count: number,
+  range: { min: number; span: number },
+): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count && tries < FREE_PORT_TRIES_MAX; tries++) {
+    const port = range.min + Math.floor(Math.random() * range.span);
+    if (!ports.includes(port) && (await canBind("127.0.0.1", port))) ports.push(port);
+  }
+  if (ports.length < count)
+    throw new Error(`no ${count} free ports on 127.0.0.1 in ${range.min}+${range.span}`);
+  return ports;
+}
+
+/** Random draws before freeLoopbackPorts gives up. */
+const FREE_PORT_TRIES_MAX = 1000;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { canBind } from "../../src/cli/ports.ts";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const CLI = join(ROOT, "src/cli/main.ts");
@@ -35,15 +35,9 @@ export async function runCli(args: readonly string[], options: { cwd?: string; t
   return { code, stdout, stderr };
 }
 
-/** `count` free consecutive-ish ports on loopback, away from the CLI's default range. */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let tries = 0; ports.length < count && tries < 500; tries++) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    if (!ports.includes(port) && (await canBind("127.0.0.1", port))) ports.push(port);
-  }
-  if (ports.length < count) throw new Error("no free ports");
-  return ports;
+/** `count` free ports on loopback, away from the CLI's default range. */
+export function freePorts(count: number): Promise<number[]> {
+  return freeLoopbackPorts(count, { min: 20000, span: 20000 });
 }
 
 /** How one node of a test cluster runs. */
