@@ -389,7 +389,7 @@ export function runSeed(options: SeedOptions): SeedResult {
       );
     } else if (roll < 0.83) {
       reconfigure();
-    } else if (roll < 0.87) {
+    } else if (roll < 0.9) {
       replaceUnderLaggard();
     }
     queue.after(faultRng.float(profile.faultIntervalMsMin, profile.faultIntervalMsMax), injectFault);
