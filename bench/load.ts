@@ -61,7 +61,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     servers: cpuOf(options.serverPids()),
     harness: cpuOf(options.harnessPids?.() ?? options.serverPids()),
     machine: machineCpuMs(),
-    own: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    own: ownCpuMs(),
   });
   const measureTimer = setTimeout(() => {
     cpuAtStart = cpuNow();
@@ -110,4 +110,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     cpuMsPer1k: ops === 0 ? Number.NaN : (serversMs / ops) * 1000,
     foreignCpuShare: foreignMs / options.durationMs,
   };
+}
+
+function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }

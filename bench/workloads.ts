@@ -82,6 +82,7 @@ export async function runFailover(system: BenchSystem, shape: RunShape): Promise
   let killedAtMs = Number.POSITIVE_INFINITY;
   let recoveredAtMs = Number.POSITIVE_INFINITY;
   let killed = -1;
+  let killing: Promise<void> | null = null;
   const run = `f${Date.now().toString(36)}`;
   try {
     const result = await runLoad({
@@ -93,7 +94,7 @@ export async function runFailover(system: BenchSystem, shape: RunShape): Promise
       onMeasuring: () => {
         setTimeout(
           () => {
-            void system.leaderIndex().then(async (index) => {
+            killing = system.leaderIndex().then(async (index) => {
               killed = index;
               killedAtMs = performance.now();
               await system.kill(index);
@@ -107,6 +108,9 @@ export async function runFailover(system: BenchSystem, shape: RunShape): Promise
         if (startMs > killedAtMs && endMs < recoveredAtMs) recoveredAtMs = endMs;
       },
     });
+    // A leader that could not be found or killed makes the figure meaningless: say why.
+    if (!killing) throw new Error(`${system.name}: the measured phase ended before the leader was killed`);
+    await killing;
     // The killed member comes back first: a client may keep routing some calls to it until it answers.
     if (killed >= 0) {
       await system.restart(killed);

@@ -49,6 +49,12 @@ export interface Limits {
   snapshotIntervalSlots: number;
   /** Bytes of application state one catch-up message carries; a larger snapshot goes in parts. */
   snapshotChunkBytes: number;
+  /**
+   * Executed slots a replica may run ahead of its last durable commit record before it writes one on
+   * its own (otherwise commit records ride along with records synced anyway): a restarted replica
+   * re-learns at most this many decided slots from its peers.
+   */
+  commitRecordSlotsMax: number;
   /** Ticks without hearing the leader before a replica campaigns (randomised up to twice this). */
   electionTicks: number;
   /** Ticks between a leader's heartbeats. */
@@ -74,6 +80,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   messageBytesMax: 4 * 1024 * 1024,
   snapshotIntervalSlots: 4096,
   snapshotChunkBytes: 1024 * 1024,
+  commitRecordSlotsMax: 256,
   electionTicks: 30,
   heartbeatTicks: 5,
   retransmitTicks: 10,

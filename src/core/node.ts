@@ -78,12 +78,6 @@ export interface NodeStatus {
  * const ready = node.ready(); // persist, then send and reply
  * ```
  */
-/**
- * Executed slots a replica may run ahead of its last durable commit record before it writes one on its
- * own: a restarted replica re-learns at most this many decided slots from its peers.
- */
-const COMMIT_RECORD_SLOTS_MAX = 256;
-
 export class PaxosNode {
   readonly id: number;
   readonly limits: Limits;
@@ -1072,7 +1066,8 @@ export class PaxosNode {
     assert(!leader || leader.uncommittedBytes >= 0, "negative uncommitted bytes");
     // A commit record only spares a restarted replica asking its peers again, so it rides along with
     // records that are synced anyway (see ready()); on its own it costs a sync in every write's path.
-    if (this.#state.executed - this.#persistedCommit >= COMMIT_RECORD_SLOTS_MAX) this.#persistCommit();
+    if (this.#state.executed - this.#persistedCommit >= this.limits.commitRecordSlotsMax)
+      this.#persistCommit();
     if (leader && this.#role === "leader") {
       if (!this.#isReplicaMember()) {
         // Removed: hand leadership to a replica of the new membership rather than make the cluster

@@ -8,6 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import { ZoneSerial } from "./serial.ts";
 import type { ClusterView } from "./view.ts";
 import { sameView } from "./view.ts";
+import type { ZoneSnapshot } from "./zone.ts";
 import { answerQuery, describeQuestion, truncatedResponse } from "./zone.ts";
 
 /** A UDP answer without EDNS must fit 512 bytes (RFC 1035 §4.2.1). */
@@ -60,14 +61,15 @@ export class DnsServer {
   readonly #options: DnsServerOptions;
   readonly #serial: ZoneSerial;
   readonly #connections = new Set<Socket>();
-  #view: ClusterView;
+  /** What queries are answered from; replaced (never changed) when the view changes. */
+  #zone: ZoneSnapshot;
 
   private constructor(options: DnsServerOptions, udp: UdpSocket, tcp: Server) {
     this.#options = options;
     this.#udp = udp;
     this.#tcp = tcp;
-    this.#view = options.view;
     this.#serial = new ZoneSerial(this.#now());
+    this.#zone = { view: options.view, serial: this.#serial.value, ttlSeconds: options.ttlSeconds };
   }
 
   static async start(options: DnsServerOptions): Promise<DnsServer> {
@@ -113,15 +115,15 @@ export class DnsServer {
   }
 
   get view(): ClusterView {
-    return this.#view;
+    return this.#zone.view;
   }
 
   /** Serves `view` from now on; the serial grows only when the records change. */
   update(view: ClusterView): void {
-    if (view.domain !== this.#view.domain) throw new Error("dns: the zone's domain cannot change");
-    if (sameView(view, this.#view)) return;
-    this.#view = view;
+    if (view.domain !== this.#zone.view.domain) throw new Error("dns: the zone's domain cannot change");
+    if (sameView(view, this.#zone.view)) return;
     const serial = this.#serial.bump(this.#now());
+    this.#zone = { view, serial, ttlSeconds: this.#options.ttlSeconds };
     this.#options.log.info({ serial, nodes: view.nodes.length }, "dns: view changed");
   }
 
@@ -152,8 +154,7 @@ export class DnsServer {
     }
     this.stats.queries++;
     try {
-      const zone = { view: this.#view, serial: this.#serial.value, ttlSeconds: this.#options.ttlSeconds };
-      return { query, response: answerQuery(query, zone) };
+      return { query, response: answerQuery(query, this.#zone) };
     } catch (error) {
       // A question the codec let through but the zone cannot handle: count it, answer nothing.
       this.stats.malformed++;

@@ -106,8 +106,20 @@ function glue(answers: readonly Answer[], records: readonly Answer[]): Answer[] 
   return records.filter((r) => (r.type === "A" || r.type === "AAAA") && targets.has(r.name));
 }
 
-/** Every record of the zone, built from the snapshot. */
-export function zoneRecords(zone: ZoneSnapshot): Answer[] {
+/** Records built per snapshot: a server keeps one snapshot per view, so queries do not rebuild them. */
+const recordsBySnapshot = new WeakMap<ZoneSnapshot, readonly Answer[]>();
+
+/** Every record of the zone, built once per snapshot. */
+export function zoneRecords(zone: ZoneSnapshot): readonly Answer[] {
+  let records = recordsBySnapshot.get(zone);
+  if (!records) {
+    records = buildRecords(zone);
+    recordsBySnapshot.set(zone, records);
+  }
+  return records;
+}
+
+function buildRecords(zone: ZoneSnapshot): Answer[] {
   const { view, ttlSeconds: ttl } = zone;
   const domain = view.domain;
   const sets = viewRecordSets(view);

@@ -14,7 +14,7 @@ const ConfigSchema = z
       .strict()
       .optional(),
     route53: z
-      .object({ endpoint: z.string().url().optional(), region: z.string().min(1).optional() })
+      .object({ endpoint: z.url().optional(), region: z.string().min(1).optional() })
       .strict()
       .optional(),
   })

@@ -1,6 +1,5 @@
 import type { DnsServer } from "../../dns/server.ts";
 import type { ClusterView } from "../../dns/view.ts";
-import { sameView } from "../../dns/view.ts";
 import type { Address } from "../../host/address.ts";
 import { parseAddress } from "../../host/address.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -106,20 +105,18 @@ export async function startNameService(
   return pushing(publisher, first);
 }
 
-/** A service that pushes each new view elsewhere (to a master, or to Route53) and serves nothing. */
+/**
+ * A service that pushes each view elsewhere (to a master, or to Route53) and serves nothing. The
+ * publishers skip a view whose records did not change themselves, so every poll may hand its view on.
+ */
 function pushing(
   publisher: { publish(view: ClusterView): void; close(): unknown },
   first: ClusterView,
 ): NameService {
-  let last = first;
   publisher.publish(first);
   return {
     port: null,
-    publish: (view) => {
-      if (sameView(last, view)) return;
-      last = view;
-      publisher.publish(view);
-    },
+    publish: (view) => publisher.publish(view),
     close: async () => {
       await publisher.close();
     },
