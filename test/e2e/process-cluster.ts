@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { freeLoopbackPorts } from "../../src/cli/ports.ts";
+import { freeLoopbackPorts, LOOPBACK_TEST_PORTS } from "../../src/cli/ports.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const CLI = join(ROOT, "src/cli/main.ts");
@@ -37,7 +37,7 @@ export async function runCli(args: readonly string[], options: { cwd?: string; t
 
 /** `count` free ports on loopback, away from the CLI's default range. */
 export function freePorts(count: number): Promise<number[]> {
-  return freeLoopbackPorts(count, { min: 20000, span: 20000 });
+  return freeLoopbackPorts(count, LOOPBACK_TEST_PORTS);
 }
 
 /** How one node of a test cluster runs. */

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { freePorts } from "../e2e/process-cluster.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -74,7 +75,7 @@ describe("the package as another project sees it", { timeout: 180_000 }, () => {
       );
       assert.equal(gen.status, 0, gen.stderr);
       assert.ok(existsSync(join(consumer, "counterproxy.ts")));
-      const port = 30_000 + Math.floor(Math.random() * 10_000);
+      const [port] = await freePorts(1);
       const replica = spawn(
         process.execPath,
         [
@@ -89,15 +90,19 @@ describe("the package as another project sees it", { timeout: 180_000 }, () => {
           "--in-memory",
         ],
         {
-          stdio: ["ignore", "pipe", "ignore"],
+          stdio: ["ignore", "pipe", "pipe"],
         },
       );
+      let replicaStderr = "";
+      replica.stderr!.on("data", (d: Buffer) => {
+        replicaStderr += d.toString();
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           replica.stdout!.on("data", (d: Buffer) => {
             if (d.toString().includes("listening on")) resolve();
           });
-          replica.once("exit", (code) => reject(new Error(`replica exited with ${code}`)));
+          replica.once("exit", (code) => reject(new Error(`replica exited with ${code}: ${replicaStderr}`)));
         });
         writeFileSync(
           join(consumer, "tutorial.ts"),
