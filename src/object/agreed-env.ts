@@ -1,7 +1,6 @@
 import type { ApplyContext } from "../core/state-machine.ts";
 
 const RealDate = Date;
-const realMathRandom = Math.random;
 
 /**
  * Runs `body` with the clock and randomness every replica agrees on for this command: `Date.now()` and
@@ -15,24 +14,31 @@ const realMathRandom = Math.random;
  * ```
  */
 export function withAgreedEnvironment<T>(ctx: Pick<ApplyContext, "timeMs" | "randomSeed">, body: () => T): T {
-  const timeMs = ctx.timeMs;
-  const random = seededRandom(ctx.randomSeed);
-  const AgreedDate = makeAgreedDate(timeMs);
+  // One Date class and one generator serve every call (only their state changes): making a class per
+  // call cost more than most methods do.
+  const outerTimeMs = agreedTimeMs;
+  const outerRandomState = randomState;
+  const outerDate = globalThis.Date;
+  const outerRandom = Math.random;
+  agreedTimeMs = ctx.timeMs;
+  randomState = ctx.randomSeed >>> 0;
   const cryptoObject = (globalThis as unknown as { crypto: { randomUUID?: () => string } }).crypto;
   const hadOwnUuid = Object.hasOwn(cryptoObject, "randomUUID");
   const previousUuid = cryptoObject.randomUUID;
-  globalThis.Date = AgreedDate;
-  Math.random = random;
+  globalThis.Date = AgreedDate as unknown as DateConstructor;
+  Math.random = agreedRandom;
   Object.defineProperty(cryptoObject, "randomUUID", {
-    value: () => uuidFrom(random),
+    value: agreedUuid,
     configurable: true,
     writable: true,
   });
   try {
     return body();
   } finally {
-    globalThis.Date = RealDate;
-    Math.random = realMathRandom;
+    agreedTimeMs = outerTimeMs;
+    randomState = outerRandomState;
+    globalThis.Date = outerDate;
+    Math.random = outerRandom;
     if (hadOwnUuid)
       Object.defineProperty(cryptoObject, "randomUUID", {
         value: previousUuid,
@@ -43,32 +49,35 @@ export function withAgreedEnvironment<T>(ctx: Pick<ApplyContext, "timeMs" | "ran
   }
 }
 
-function makeAgreedDate(timeMs: number): DateConstructor {
-  // `new Date()` and `Date()` without arguments read the agreed time; with arguments they are pure.
-  class AgreedDate extends RealDate {
-    constructor(...args: unknown[]) {
-      if (args.length === 0) super(timeMs);
-      else super(...(args as [string]));
-    }
-    static override now(): number {
-      return timeMs;
-    }
+/** The agreed time of the call running now. */
+let agreedTimeMs = 0;
+/** The state of the agreed generator (mulberry32) of the call running now. */
+let randomState = 0;
+
+/** `new Date()` and `Date.now()` read the agreed time; `new Date(x)` is pure and left as it is. */
+class AgreedDate extends RealDate {
+  constructor(...args: unknown[]) {
+    if (args.length === 0) super(agreedTimeMs);
+    else super(...(args as [string]));
   }
-  // Named Date, so that errors and `constructor.name` read as they would without the agreed clock.
-  Object.defineProperty(AgreedDate, "name", { value: "Date" });
-  return AgreedDate as unknown as DateConstructor;
+  static override now(): number {
+    return agreedTimeMs;
+  }
 }
+// Named Date, so that errors and `constructor.name` read as they would without the agreed clock.
+Object.defineProperty(AgreedDate, "name", { value: "Date" });
 
 /** A small, fast generator (mulberry32): the same seed gives the same numbers on every replica. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+function agreedRandom(): number {
+  randomState = (randomState + 0x6d2b79f5) >>> 0;
+  let t = randomState;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+function agreedUuid(): string {
+  return uuidFrom(agreedRandom);
 }
 
 /** A version 4 UUID drawn from `random`. */

@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import type { SyncHook } from "./node-storage.ts";
@@ -23,11 +24,30 @@ export async function fsyncDir(dir: string, onSync?: SyncHook): Promise<void> {
 }
 
 /**
- * Writes all of `bytes` at `position`, looping over short writes (a single `write` may write less).
+ * Writes all of `bytes` at `position` of the open file `fd`, looping over short writes (a single
+ * `write` may write less). Synchronous: see {@link ActiveSegment.append} for why.
  *
  * @example
  * ```ts
- * await writeAll(handle, frames, segmentBytes);
+ * writeAllSync(fd, frames, segmentBytes);
+ * ```
+ */
+export function writeAllSync(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const written = writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (written <= 0) throw new Error(`short write at byte ${position + done}`);
+    done += written;
+  }
+}
+
+/**
+ * Writes all of `bytes` at `position`, looping over short writes, off the event-loop thread (snapshot
+ * and meta files may be large).
+ *
+ * @example
+ * ```ts
+ * await writeAll(handle, bytes, 0);
  * ```
  */
 export async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
