@@ -11,6 +11,7 @@ import { PaxosNode } from "../core/node.ts";
 import type { StateMachine } from "../core/state-machine.ts";
 import type { ConnectionLimits } from "../net/connection.ts";
 import { DEFAULT_CONNECTION_LIMITS, FrameConnection } from "../net/connection.ts";
+import { encodeFrame } from "../net/frame-codec.ts";
 import type { Frame, HelloFrame, ObjectInfo } from "../net/frames.ts";
 import { PROTOCOL_VERSION } from "../net/frames.ts";
 import type { NodeStorage } from "../storage/index.ts";
@@ -73,6 +74,8 @@ export class NodeHost {
   #nextRequestId = 1;
   #tickTimer: NodeJS.Timeout | null = null;
   #flushScheduled = false;
+  /** The peer message encoded last, with its bytes. */
+  #encodedPeer: { readonly message: Message; readonly payload: Uint8Array } | null = null;
   #flushing = false;
   #stopped = false;
   #fatal: ((error: Error) => void) | null = null;
@@ -225,7 +228,14 @@ export class NodeHost {
 
   #sendPeer(to: number, message: Message): void {
     const link = this.#peers.get(to);
-    if (!link?.send({ t: "peer", m: message })) this.droppedPeerMessages++;
+    if (!link?.connected) {
+      this.droppedPeerMessages++;
+      return;
+    }
+    // The core hands one accept or heartbeat object to every follower: encode it once.
+    if (this.#encodedPeer?.message !== message)
+      this.#encodedPeer = { message, payload: encodeFrame({ t: "peer", m: message }) };
+    if (!link.sendEncoded(this.#encodedPeer.payload)) this.droppedPeerMessages++;
   }
 
   // ---- connections ------------------------------------------------------------------------------------
@@ -452,8 +462,13 @@ class PeerLink {
     if (dials) this.#dial();
   }
 
-  send(frame: Frame): boolean {
-    return this.#conn?.send(frame) ?? false;
+  get connected(): boolean {
+    return this.#conn !== null && !this.#conn.closed;
+  }
+
+  /** Sends a frame encoded with `encodeFrame`; false when not connected or the peer is too slow. */
+  sendEncoded(payload: Uint8Array): boolean {
+    return this.#conn?.sendEncoded(payload) ?? false;
   }
 
   /** Takes over an inbound connection from the peer (it dials us, or it restarted and dialled again). */

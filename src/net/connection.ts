@@ -105,8 +105,17 @@ export class FrameConnection {
   /** Queues a frame; false when the connection is closed or its send buffer is full (the frame is dropped). */
   send(frame: Frame): boolean {
     if (this.#closed || this.socket.destroyed) return false;
+    return this.sendEncoded(encodeFrame(frame));
+  }
+
+  /**
+   * Queues a frame already encoded with `encodeFrame` (one frame sent to several peers is encoded once);
+   * false when the connection is closed or its send buffer is full.
+   */
+  sendEncoded(payload: Uint8Array): boolean {
+    if (this.#closed || this.socket.destroyed) return false;
     if (this.socket.writableLength > this.#limits.sendBytesMax) return false;
-    const bytes = frameBytes(encodeFrame(frame), this.#limits.frameBytesMax);
+    const bytes = frameBytes(payload, this.#limits.frameBytesMax);
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();

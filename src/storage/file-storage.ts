@@ -28,6 +28,7 @@ import {
   recoverWal,
   removeIfPresent,
   WAL_DIR,
+  WAL_PREALLOCATE_BYTES_DEFAULT,
 } from "./wal.ts";
 
 /**
@@ -57,6 +58,11 @@ export interface FileStorageOptions {
   readonly segmentBytesMax?: number;
   /** Largest encoded record the WAL accepts (and the largest frame length recovery believes). */
   readonly recordBytesMax?: number;
+  /**
+   * Zeros written ahead of the log at a time, so that most syncs leave the file's size alone (cheaper);
+   * 0 turns it off. Default {@link WAL_PREALLOCATE_BYTES_DEFAULT}, at most `segmentBytesMax`.
+   */
+  readonly preallocateBytes?: number;
   /** Told about every sync, for metrics and tests. */
   readonly onSync?: SyncHook;
 }
@@ -88,6 +94,7 @@ export class FileStorage implements NodeStorage {
   readonly #identity: string;
   readonly #segmentBytesMax: number;
   readonly #recordBytesMax: number;
+  readonly #preallocateBytes: number;
   readonly #onSync: SyncHook | undefined;
   readonly #walDir: string;
   #phase: Phase = "closed";
@@ -111,11 +118,22 @@ export class FileStorage implements NodeStorage {
     if (!Number.isSafeInteger(recordBytesMax) || recordBytesMax < 1 || recordBytesMax > 0xffffffff) {
       throw new RangeError(`recordBytesMax must be a positive 32-bit integer: ${recordBytesMax}`);
     }
+    const preallocateBytes = options.preallocateBytes ?? WAL_PREALLOCATE_BYTES_DEFAULT;
+    if (
+      !Number.isSafeInteger(preallocateBytes) ||
+      preallocateBytes < 0 ||
+      preallocateBytes > segmentBytesMax
+    ) {
+      throw new RangeError(
+        `preallocateBytes must be an integer from 0 to segmentBytesMax (${segmentBytesMax}): ${preallocateBytes}`,
+      );
+    }
     if (options.identity.length === 0) throw new RangeError("identity must not be empty");
     this.dir = resolve(options.dir);
     this.#identity = options.identity;
     this.#segmentBytesMax = segmentBytesMax;
     this.#recordBytesMax = recordBytesMax;
+    this.#preallocateBytes = preallocateBytes;
     this.#onSync = options.onSync;
     this.#walDir = join(this.dir, WAL_DIR);
   }
@@ -215,6 +233,7 @@ export class FileStorage implements NodeStorage {
       recovery.active,
       recovery.activeBytes,
       recovery.checkpointBytes,
+      this.#preallocateBytes,
     );
     this.#image = image;
     this.#nextSeq = recovery.nextSeq;
@@ -340,7 +359,13 @@ export class FileStorage implements NodeStorage {
     const bytes = encodeBatch(seq, [{ kind: "checkpoint", records: records.length }, ...records]);
     await createSegment(this.#walDir, next, bytes, this.#onSync);
     this.#nextSeq = seq + 1;
-    this.#segment = await ActiveSegment.open(this.#walDir, next, bytes.length, bytes.length);
+    this.#segment = await ActiveSegment.open(
+      this.#walDir,
+      next,
+      bytes.length,
+      bytes.length,
+      this.#preallocateBytes,
+    );
     await old.close();
     await deleteSegmentsBelow(this.#walDir, next, this.#onSync);
   }

@@ -40,6 +40,17 @@ const SEGMENT_PATTERN = /^(\d{8,})\.wal$/;
 const TMP_PATTERN = /\.wal\.tmp$/;
 
 /**
+ * Default of the zeros written ahead of the active segment's log at a time: one size-changing sync per
+ * this many bytes of log instead of one per batch.
+ *
+ * @example
+ * ```ts
+ * new FileStorage({ dir, identity, preallocateBytes: WAL_PREALLOCATE_BYTES_DEFAULT * 4 });
+ * ```
+ */
+export const WAL_PREALLOCATE_BYTES_DEFAULT = 1024 * 1024;
+
+/**
  * The file name of segment `n`.
  *
  * @example
@@ -171,6 +182,10 @@ export class ActiveSegment {
   /** Bytes of the checkpoint that starts the segment (0 when it has no complete one). */
   readonly checkpointBytes: number;
   readonly #handle: FileHandle;
+  /** The file's size: `bytes` of log, then zeros written ahead. */
+  #allocatedBytes: number;
+  /** What is written ahead when the log reaches the end of the file (empty: nothing). */
+  readonly #zeros: Uint8Array;
 
   private constructor(
     number: number,
@@ -178,29 +193,47 @@ export class ActiveSegment {
     handle: FileHandle,
     bytes: number,
     checkpointBytes: number,
+    allocatedBytes: number,
+    preallocateBytes: number,
   ) {
+    assert(allocatedBytes >= bytes, "a segment's file holds its log");
     this.number = number;
     this.path = path;
     this.#handle = handle;
     this.bytes = bytes;
     this.checkpointBytes = checkpointBytes;
+    this.#allocatedBytes = allocatedBytes;
+    this.#zeros = new Uint8Array(preallocateBytes);
   }
 
-  /** Opens segment `n` of `walDir`, which holds `bytes` valid bytes. */
+  /**
+   * Opens segment `n` of `walDir`, which holds `bytes` valid bytes; appends write `preallocateBytes` of
+   * zeros ahead whenever the log reaches the end of the file (0: never).
+   */
   static async open(
     walDir: string,
     n: number,
     bytes: number,
     checkpointBytes: number,
+    preallocateBytes = 0,
   ): Promise<ActiveSegment> {
     const path = join(walDir, segmentFileName(n));
     const handle = await open(path, "r+");
-    return new ActiveSegment(n, path, handle, bytes, checkpointBytes);
+    const { size } = await handle.stat();
+    return new ActiveSegment(n, path, handle, bytes, checkpointBytes, size, preallocateBytes);
   }
 
   /** Writes `batch` at the end and datasyncs; resolves when it is durable. */
   async append(batch: Uint8Array, onSync?: SyncHook): Promise<void> {
     writeAllSync(this.#handle.fd, batch, this.bytes);
+    const end = this.bytes + batch.length;
+    if (end > this.#allocatedBytes && this.#zeros.length > 0) {
+      // Zeros ahead of the log: a datasync that does not change the file's size skips the metadata
+      // journal commit (three members syncing one disk: ~0.65 → ~0.45 ms). Recovery reads a run of
+      // zeros to the end of a segment as unused space.
+      writeAllSync(this.#handle.fd, this.#zeros, end);
+      this.#allocatedBytes = end + this.#zeros.length;
+    }
     fdatasyncSync(this.#handle.fd);
     this.bytes += batch.length;
     onSync?.({ kind: "wal", path: this.path });
@@ -288,12 +321,14 @@ export function scanSegment(
     previous = frame;
     offset = read.end;
   }
+  // Space written ahead of the log (see ActiveSegment.append), in any segment: not damage.
+  if (damage !== null && isZeroFrom(bytes, damage.offset)) damage = null;
   if (!options.isNewest) {
     if (damage !== null) return { ok: false, ...damage };
     const last = frames.at(-1);
     if (last !== undefined && !last.final)
       return { ok: false, offset: last.end, reason: "ends inside a batch" };
-    return { ok: true, frames, keptBytes: bytes.length, torn: null };
+    return { ok: true, frames, keptBytes: last?.end ?? 0, torn: null };
   }
   if (damage !== null) {
     const later = findFramesAfter(bytes, damage.offset + 1, options.recordBytesMax);
@@ -308,6 +343,12 @@ export function scanSegment(
   if (damage !== null) torn = `${damage.reason} at byte ${damage.offset}`;
   else if (kept < frames.length) torn = `incomplete batch at byte ${keptBytes}`;
   return { ok: true, frames: frames.slice(0, kept), keptBytes, torn };
+}
+
+/** True when every byte from `offset` to the end is zero. */
+function isZeroFrom(bytes: Uint8Array, offset: number): boolean {
+  for (let i = offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /** The batch number the frame after `previous` must carry (null when anything may follow). */
@@ -416,9 +457,8 @@ export async function recoverWal(options: {
     previous = scan.frames.at(-1) ?? previous;
     if (isNewest) {
       activeBytes = scan.keptBytes;
-      if (scan.keptBytes < bytes.length) {
-        truncated = { segment: n, fromBytes: bytes.length, reason: scan.torn ?? "torn tail" };
-      }
+      // A torn tail is cut off (a later batch must not find its frames behind it); zeros are kept.
+      if (scan.torn !== null) truncated = { segment: n, fromBytes: bytes.length, reason: scan.torn };
     }
   }
 

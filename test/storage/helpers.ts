@@ -38,6 +38,8 @@ export function fileStorage(
   const storage = new FileStorage({
     dir,
     identity: IDENTITY,
+    // These tests read and cut segment files byte by byte: no zeros ahead unless a test asks for them.
+    preallocateBytes: 0,
     ...options,
     onSync: (e) => {
       syncs.push(e);

@@ -104,12 +104,27 @@ describe("recovery: torn tails", () => {
     assert.equal(statSync(wal).size, size);
   });
 
-  it("a zero-filled tail (file extended, data never written) is cut off", async (t) => {
+  it("a zero-filled tail (space written ahead, or an extension whose data never came) is kept as free space", async (t) => {
     const { dir, wal } = await writeFive(t);
     const size = statSync(wal).size;
     appendFileSync(wal, new Uint8Array(8192));
     assertSameState(await recover(t, dir), foldRecords(firstBatches(5)));
-    assert.equal(statSync(wal).size, size);
+    assert.equal(statSync(wal).size, size + 8192, "nothing is cut");
+    // The next batch goes where the log ends, not after the zeros.
+    const sixth: PersistRecord[] = [{ kind: "promise", ballot: ballot(6) }];
+    await writeBatches(t, dir, [sixth]);
+    assert.equal(statSync(wal).size, size + 8192);
+    assertSameState(await recover(t, dir), foldRecords([...firstBatches(5), ...sixth]));
+  });
+
+  it("an incomplete batch before zeros is torn: cut off with the zeros", async (t) => {
+    const { dir, wal, starts } = await writeFive(t);
+    const bytes = readFileSync(wal);
+    // The last batch's first frame reached the disk, the rest (and the space ahead) reads as zeros.
+    bytes.fill(0, starts[4]! + 30);
+    writeFileSync(wal, Buffer.concat([bytes, new Uint8Array(4096)]));
+    assertSameState(await recover(t, dir), foldRecords(firstBatches(4)));
+    assert.equal(statSync(wal).size, starts[4]);
   });
 
   it("a hole inside the last batch is torn even when its later frames reached the disk", async (t) => {
@@ -158,6 +173,63 @@ describe("recovery: a crash cuts the file anywhere", () => {
         assert.equal(statSync(wal).size, whole === 0 ? checkpointEnd : ends[whole - 1]);
       }),
       { numRuns: 60 },
+    );
+    // With zeros written ahead, what never reached the disk reads as zeros up to the file's size.
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: checkpointEnd, max: full.length }), async (cut) => {
+        const size = full.length + 512;
+        writeFileSync(wal, Buffer.concat([full.subarray(0, cut), new Uint8Array(size - cut)]));
+        const whole = ends.filter((end) => end <= cut).length;
+        const logEnd = whole === 0 ? checkpointEnd : ends[whole - 1]!;
+        assertSameState(await recover(t, dir), foldRecords(batches.slice(0, whole).flat()));
+        // A cut at a batch's end leaves a clean log and its zeros; a cut inside a batch is torn and cut off.
+        assert.equal(statSync(wal).size, cut === logEnd ? size : logEnd);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("recovery: a log with zeros written ahead (preallocateBytes)", () => {
+  it("keeps the file's size between batches, and recovers every batch across restarts", async (t) => {
+    const dir = tempDir(t);
+    const wal = join(dir, "wal", "00000001.wal");
+    const options = { preallocateBytes: 4096 };
+    const { storage } = fileStorage(t, dir, options);
+    await storage.open();
+    const sizes = new Set<number>();
+    for (const batch of fiveBatches()) {
+      await storage.append(batch);
+      sizes.add(statSync(wal).size);
+    }
+    await storage.close();
+    assert.equal(sizes.size, 1, `one extension for five small batches, sizes ${[...sizes]}`);
+    assertSameState(await recover(t, dir, options), foldRecords(firstBatches(5)));
+    const sixth: PersistRecord[] = [{ kind: "promise", ballot: ballot(6) }];
+    await writeBatches(t, dir, [sixth], options);
+    assertSameState(await recover(t, dir, options), foldRecords([...firstBatches(5), ...sixth]));
+  });
+
+  it("still refuses corruption that later batches prove, with zeros after them", async (t) => {
+    const dir = tempDir(t);
+    await writeBatches(t, dir, fiveBatches(), { preallocateBytes: 4096 });
+    const wal = join(dir, "wal", "00000001.wal");
+    const bytes = readFileSync(wal);
+    assert.ok(
+      bytes.subarray(bytes.length - 100).every((b) => b === 0),
+      "zeros were written ahead",
+    );
+    bytes[40] = bytes[40]! ^ 0x01;
+    writeFileSync(wal, bytes);
+    await assertRefuses(t, dir, /is corrupt at byte \d+ \(checksum mismatch\)/);
+  });
+
+  it("refuses a preallocation above segmentBytesMax or below 0", () => {
+    const dir = "/nonexistent";
+    assert.throws(() => fileStorage({ after: () => {} }, dir, { preallocateBytes: -1 }), /preallocateBytes/);
+    assert.throws(
+      () => fileStorage({ after: () => {} }, dir, { preallocateBytes: 2048, segmentBytesMax: 1024 }),
+      /preallocateBytes must be an integer from 0 to segmentBytesMax \(1024\)/,
     );
   });
 });
