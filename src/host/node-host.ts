@@ -116,7 +116,8 @@ export class NodeHost {
     const tickMs = options.tickMs ?? 10;
     host.#tickTimer = setInterval(() => {
       core.tick(Date.now());
-      host.#scheduleFlush();
+      // Most ticks change nothing: no extra turn of the event loop for them.
+      if (core.hasReady()) host.#scheduleFlush();
     }, tickMs);
     host.#log.info({ id: options.id, status: core.status() }, "node started");
     host.#scheduleFlush();
