@@ -15,7 +15,25 @@ import {
 } from "../../src/check/index.ts";
 
 const NUM_RUNS = 200;
+/** A property's runs normally take well under a second; past this it has a history the checker chokes on. */
+const RUN_TIME_MS_MAX = 60_000;
+/**
+ * Runs per property, and a bound on a property's whole run: one slow history must fail the test with
+ * fast-check's report, not keep CI busy shrinking for an hour.
+ */
+const RUN_OPTIONS = {
+  numRuns: NUM_RUNS,
+  plugins: [fc.interruptAfterTimeLimit(RUN_TIME_MS_MAX, { failOnInterrupt: true })],
+};
 const KEYS = ["a", "b", "c"] as const;
+/**
+ * Plan length in the tests that plant a violation. Proving a history illegal means trying every order of
+ * the operations around the bad one, which grows exponentially with how many overlap it (operations
+ * that never returned overlap everything after them): a 150-step plan once took 4.7 million steps, near
+ * the checker's budget, and a budget-exhausted "unknown" made fast-check shrink for many minutes. At this
+ * length every case is decided far under the budget (28,000 runs: at most 15,192 steps, 7 ms).
+ */
+const ILLEGAL_PLAN_STEPS_MAX = 45;
 /** Distance between consecutive true linearization points. */
 const SLOT = 10;
 
@@ -145,7 +163,7 @@ describe("histories widened around a true sequential execution", () => {
       fc.property(planArb(true, 80), (plan) => {
         assert.equal(verdict(checkHistory(counterModel, counterHistory(plan))), "ok");
       }),
-      { numRuns: NUM_RUNS },
+      RUN_OPTIONS,
     );
   });
 
@@ -154,14 +172,14 @@ describe("histories widened around a true sequential execution", () => {
       fc.property(planArb(true, 80), (plan) => {
         assert.equal(verdict(checkHistory(registerModel, registerHistory(plan))), "ok");
       }),
-      { numRuns: NUM_RUNS },
+      RUN_OPTIONS,
     );
   });
 
   test("a counter read of a value that never existed is illegal", () => {
     fc.assert(
       fc.property(
-        planArb(true, 80),
+        planArb(true, 80, ILLEGAL_PLAN_STEPS_MAX),
         fc.nat(),
         fc.nat({ max: 5 }),
         fc.boolean(),
@@ -178,44 +196,54 @@ describe("histories widened around a true sequential execution", () => {
           assert.match(result.message, /\(op \d+\)/);
         },
       ),
-      { numRuns: NUM_RUNS },
+      RUN_OPTIONS,
     );
   });
 
   test("a register read of a value that was never written is illegal", () => {
     fc.assert(
-      fc.property(planArb(true, 80), fc.nat(), fc.nat({ max: 5 }), (plan, pick, extra) => {
-        const ops = registerHistory(plan);
-        const read = pickKnownRead(ops, pick);
-        fc.pre(read !== undefined);
-        read!.output = 1000 + extra;
-        const result = checkHistory(registerModel, ops);
-        assert.equal(result.result, "illegal");
-        if (result.result !== "illegal") return;
-        assert.equal(result.key, read!.input.key);
-      }),
-      { numRuns: NUM_RUNS },
+      fc.property(
+        planArb(true, 80, ILLEGAL_PLAN_STEPS_MAX),
+        fc.nat(),
+        fc.nat({ max: 5 }),
+        (plan, pick, extra) => {
+          const ops = registerHistory(plan);
+          const read = pickKnownRead(ops, pick);
+          fc.pre(read !== undefined);
+          read!.output = 1000 + extra;
+          const result = checkHistory(registerModel, ops);
+          assert.equal(result.result, "illegal");
+          if (result.result !== "illegal") return;
+          assert.equal(result.key, read!.input.key);
+        },
+      ),
+      RUN_OPTIONS,
     );
   });
 
   test("duplicating a committed increment's value is illegal", () => {
     fc.assert(
-      fc.property(planArb(true, 80), fc.nat(), fc.nat(), (plan, pickKey, pickPair) => {
-        const ops = counterHistory(plan);
-        const byKey = KEYS.map((key) =>
-          ops.filter((o) => o.input.kind === "inc" && o.input.key === key && o.output !== undefined),
-        ).filter((incs) => incs.length >= 2);
-        fc.pre(byKey.length > 0);
-        const incs = byKey[pickKey % byKey.length]!;
-        const source = incs[pickPair % incs.length]!;
-        const target = incs[(pickPair + 1) % incs.length]!;
-        target.output = source.output;
-        const result = checkHistory(counterModel, ops);
-        assert.equal(result.result, "illegal");
-        if (result.result !== "illegal") return;
-        assert.equal(result.key, source.input.key);
-      }),
-      { numRuns: NUM_RUNS },
+      fc.property(
+        planArb(true, 80, ILLEGAL_PLAN_STEPS_MAX),
+        fc.nat(),
+        fc.nat(),
+        (plan, pickKey, pickPair) => {
+          const ops = counterHistory(plan);
+          const byKey = KEYS.map((key) =>
+            ops.filter((o) => o.input.kind === "inc" && o.input.key === key && o.output !== undefined),
+          ).filter((incs) => incs.length >= 2);
+          fc.pre(byKey.length > 0);
+          const incs = byKey[pickKey % byKey.length]!;
+          const source = incs[pickPair % incs.length]!;
+          const target = incs[(pickPair + 1) % incs.length]!;
+          target.output = source.output;
+          const result = checkHistory(counterModel, ops);
+          assert.equal(result.result, "illegal");
+          if (result.result !== "illegal") return;
+          assert.equal(result.key, source.input.key);
+        },
+      ),
+      RUN_OPTIONS,
     );
   });
 
@@ -250,7 +278,7 @@ describe("histories widened around a true sequential execution", () => {
           assert.ok(result.message.includes(`(op ${read!.id})`));
         },
       ),
-      { numRuns: NUM_RUNS },
+      RUN_OPTIONS,
     );
   });
 });
@@ -382,7 +410,7 @@ describe("agreement with a brute-force oracle on tiny random histories", () => {
         assert.equal(checkHistory(counterModel, ops).result, expected);
         assert.equal(checkHistory(counterModel, [...ops].reverse()).result, expected);
       }),
-      { numRuns: NUM_RUNS },
+      RUN_OPTIONS,
     );
   });
 
@@ -395,7 +423,7 @@ describe("agreement with a brute-force oracle on tiny random histories", () => {
         const { partition: _p, inputKey: _k, readOnly: _r, ...plain } = registerModel;
         assert.equal(checkHistory(plain, ops).result, expected);
       }),
-      { numRuns: NUM_RUNS },
+      RUN_OPTIONS,
     );
   });
 });
