@@ -34,6 +34,10 @@ export interface NodeHostOptions {
   readonly tickMs?: number;
 }
 
+/** An append (write and sync of one batch) at least this slow is a slow disk. */
+export const SLOW_APPEND_MS = 100;
+/** Slow appends are logged at most once per this interval (each one is counted). */
+const SLOW_APPEND_WARN_MS = 1000;
 /** Requests one client connection may have waiting for replies. */
 const CLIENT_REQUESTS_MAX = 65_536;
 /** Reconnect backoff towards a peer: doubles from the first value up to the second. */
@@ -80,6 +84,9 @@ export class NodeHost {
   #stopped = false;
   #fatal: ((error: Error) => void) | null = null;
   droppedPeerMessages = 0;
+  /** Appends that took at least {@link SLOW_APPEND_MS}. */
+  slowAppends = 0;
+  #slowAppendWarnedMs = Number.NEGATIVE_INFINITY;
 
   private constructor(options: NodeHostOptions, core: PaxosNode, server: Server) {
     this.id = options.id;
@@ -181,7 +188,9 @@ export class NodeHost {
           this.#forget(requestId, pending.conn);
           pending.conn.send({ t: "reply", id: pending.clientRequestId, reply });
         }
+        const appendStartMs = performance.now();
         await this.#options.storage.append(ready.persist);
+        this.#noteAppend(performance.now() - appendStartMs, ready.persist.length);
         if (this.#stopped) return;
         for (const { to, message } of ready.messages) {
           if (to === this.id) this.#core.step(this.id, message);
@@ -199,6 +208,23 @@ export class NodeHost {
     }
     this.#syncPeers();
     if (this.#core.hasReady()) this.#scheduleFlush();
+  }
+
+  /**
+   * Warns of appends slower than {@link SLOW_APPEND_MS}, at most once per {@link SLOW_APPEND_WARN_MS}: the
+   * WAL syncs on the event-loop thread, so a stalled disk holds this node's heartbeats and replies too —
+   * the operator should hear of it before followers start elections.
+   */
+  #noteAppend(durationMs: number, records: number): void {
+    if (durationMs < SLOW_APPEND_MS) return;
+    this.slowAppends++;
+    const nowMs = performance.now();
+    if (nowMs - this.#slowAppendWarnedMs < SLOW_APPEND_WARN_MS) return;
+    this.#slowAppendWarnedMs = nowMs;
+    this.#log.warn(
+      { appendMs: Math.round(durationMs), records, slowAppends: this.slowAppends },
+      `slow disk: a log append took ${Math.round(durationMs)} ms (over ${SLOW_APPEND_MS} ms); this node's heartbeats wait for it`,
+    );
   }
 
   /**
