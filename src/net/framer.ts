@@ -44,7 +44,9 @@ export function frameBytes(payload: Uint8Array, frameBytesMax: number = LENGTH_M
   if (length > frameBytesMax || length > LENGTH_MAX) {
     throw new FrameTooLargeError(`frame of ${length} bytes exceeds frameBytesMax ${frameBytesMax}`);
   }
-  const out = new Uint8Array(HEADER_BYTES + length);
+  // A Buffer (pooled when small, not zero-filled): `socket.write` takes it as it is, where a plain
+  // Uint8Array is wrapped in a new Buffer on every write.
+  const out = Buffer.allocUnsafe(HEADER_BYTES + length);
   // DataView-free big-endian write: `>>> 0` keeps the top byte unsigned for lengths ≥ 2^31.
   out[0] = (length >>> 24) & 0xff;
   out[1] = (length >>> 16) & 0xff;

@@ -117,10 +117,45 @@ export function packWire(wire: unknown): Uint8Array {
  * ```
  */
 export function toWire(value: unknown, path: string): unknown {
-  return convert(value, path, new Set());
+  return convert(value, { root: path, steps: [] }, new Set());
 }
 
-function convert(value: unknown, path: string, ancestors: Set<object>): unknown {
+/**
+ * Where `convert` is, kept as steps and rendered only for an error: building a path string (and testing
+ * each key against a regular expression) for every element cost more than converting it.
+ */
+interface WirePath {
+  readonly root: string;
+  readonly steps: PathStep[];
+}
+
+type PathStep =
+  | number
+  | string
+  | { readonly mapKey: number }
+  | { readonly mapValue: unknown; readonly index: number }
+  | { readonly setValue: number };
+
+function renderPath(at: WirePath): string {
+  let path = at.root;
+  for (const step of at.steps) {
+    if (typeof step === "number") path = `${path}[${step}]`;
+    else if (typeof step === "string") path = childPath(path, step);
+    else if ("mapKey" in step) path = `${path}.keys()[${step.mapKey}]`;
+    else if ("mapValue" in step) path = mapValuePath(path, step.mapValue, step.index);
+    else path = `${path}.values()[${step.setValue}]`;
+  }
+  return path;
+}
+
+function convertAt(value: unknown, step: PathStep, at: WirePath, ancestors: Set<object>): unknown {
+  at.steps.push(step);
+  const wire = convert(value, at, ancestors);
+  at.steps.pop();
+  return wire;
+}
+
+function convert(value: unknown, at: WirePath, ancestors: Set<object>): unknown {
   switch (typeof value) {
     case "number":
     case "string":
@@ -130,13 +165,13 @@ function convert(value: unknown, path: string, ancestors: Set<object>): unknown 
       return value;
     case "function":
     case "symbol":
-      throw new NotEncodableError(typeof value, path);
+      throw new NotEncodableError(typeof value, renderPath(at));
   }
   if (value === null) return null;
   const object = value as object;
   // Only ancestors count: the same object twice side by side is fine (it is written twice), but an
   // object inside itself would make msgpackr recurse forever.
-  if (ancestors.has(object)) throw new NotEncodableError("circular reference", path);
+  if (ancestors.has(object)) throw new NotEncodableError("circular reference", renderPath(at));
   const prototype: unknown = Object.getPrototypeOf(object);
   if (object instanceof Uint8Array && (prototype === Uint8Array.prototype || Buffer.isBuffer(object)))
     // With `moreTypes` msgpackr would tag a Buffer as an unknown typed array; a plain view is just bytes.
@@ -148,7 +183,7 @@ function convert(value: unknown, path: string, ancestors: Set<object>): unknown 
     if (Array.isArray(object) && prototype === Array.prototype) {
       const items: readonly unknown[] = object;
       const out: unknown[] = new Array(items.length);
-      for (let i = 0; i < items.length; i++) out[i] = convert(items[i], `${path}[${i}]`, ancestors);
+      for (let i = 0; i < items.length; i++) out[i] = convertAt(items[i], i, at, ancestors);
       return out;
     }
     if (prototype === Object.prototype || prototype === null) {
@@ -156,8 +191,8 @@ function convert(value: unknown, path: string, ancestors: Set<object>): unknown 
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(record)) {
         // msgpackr renames "__proto__" on decoding (a prototype-pollution guard): it cannot round-trip.
-        if (key === "__proto__") throw new NotEncodableError('key "__proto__"', path);
-        out[key] = convert(record[key], childPath(path, key), ancestors);
+        if (key === "__proto__") throw new NotEncodableError('key "__proto__"', renderPath(at));
+        out[key] = convertAt(record[key], key, at, ancestors);
       }
       return out;
     }
@@ -165,8 +200,8 @@ function convert(value: unknown, path: string, ancestors: Set<object>): unknown 
       const entries: [unknown, unknown][] = [];
       let i = 0;
       for (const [key, entry] of object) {
-        const keyWire = convert(key, `${path}.keys()[${i}]`, ancestors);
-        entries.push([keyWire, convert(entry, mapValuePath(path, key, i), ancestors)]);
+        const keyWire = convertAt(key, { mapKey: i }, at, ancestors);
+        entries.push([keyWire, convertAt(entry, { mapValue: key, index: i }, at, ancestors)]);
         i++;
       }
       return new MapEntries(entries);
@@ -174,10 +209,10 @@ function convert(value: unknown, path: string, ancestors: Set<object>): unknown 
     if (object instanceof Set && prototype === Set.prototype) {
       const items = new Set<unknown>();
       let i = 0;
-      for (const item of object) items.add(convert(item, `${path}.values()[${i++}]`, ancestors));
+      for (const item of object) items.add(convertAt(item, { setValue: i++ }, at, ancestors));
       return items;
     }
-    throw new NotEncodableError(describeObjectType(prototype), path);
+    throw new NotEncodableError(describeObjectType(prototype), renderPath(at));
   } finally {
     ancestors.delete(object);
   }

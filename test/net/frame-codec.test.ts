@@ -720,8 +720,8 @@ describe("framer", () => {
   const stream = concat(payloads.map((p) => frameBytes(p)));
 
   it("frameBytes writes a 4-byte big-endian length, then the payload", () => {
-    assert.deepStrictEqual(frameBytes(new Uint8Array([7])), new Uint8Array([0, 0, 0, 1, 7]));
-    assert.deepStrictEqual(frameBytes(new Uint8Array(258)).subarray(0, 4), new Uint8Array([0, 0, 1, 2]));
+    assert.deepStrictEqual([...frameBytes(new Uint8Array([7]))], [0, 0, 0, 1, 7]);
+    assert.deepStrictEqual([...frameBytes(new Uint8Array(258)).subarray(0, 4)], [0, 0, 1, 2]);
     assert.throws(() => frameBytes(new Uint8Array(11), 10), FrameTooLargeError);
   });
 
