@@ -2,7 +2,6 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { freeLoopbackPorts, LOOPBACK_TEST_PORTS } from "../src/cli/ports.ts";
 
 /** Lines of a server's output kept for the message when it fails to start. */
 const OUTPUT_LINES_MAX = 40;
@@ -102,11 +101,6 @@ export async function waitForPort(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
-
-/** `count` distinct free TCP ports on loopback, from a range no anchor uses by default and the kernel does not hand out. */
-export function freePorts(count: number): Promise<number[]> {
-  return freeLoopbackPorts(count, LOOPBACK_TEST_PORTS);
 }
 
 /** Kernel clock ticks per second for /proc times (USER_HZ, 100 on Linux). */

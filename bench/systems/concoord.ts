@@ -1,11 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fetchStatus } from "../../src/cli/commands/status.ts";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import type { Client } from "../../src/client/client.ts";
 import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import type { ReplicatedMap } from "../../src/objects/map.ts";
-import { freePorts, ServerProcess } from "../processes.ts";
+import { ServerProcess } from "../processes.ts";
 import { MemberProcesses, ThreeMemberSystem } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
@@ -36,7 +37,7 @@ export class ConcoordSystem extends ThreeMemberSystem implements BenchSystem {
   }
 
   async start(): Promise<void> {
-    this.#ports = await freePorts(3);
+    this.#ports = await freeLoopbackPorts(3);
     await this.startServing();
   }
 

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
-import { freePorts, ServerProcess } from "../processes.ts";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
+import { ServerProcess } from "../processes.ts";
 import { MemberProcesses, ThreeMemberSystem } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
@@ -44,7 +45,7 @@ export class EtcdSystem extends ThreeMemberSystem implements BenchSystem {
   }
 
   async start(): Promise<void> {
-    const ports = await freePorts(6);
+    const ports = await freeLoopbackPorts(6);
     this.#clientPorts = ports.slice(0, 3);
     this.#peerPorts = ports.slice(3);
     await this.startServing();

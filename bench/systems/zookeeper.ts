@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zookeeper from "node-zookeeper-client";
-import { freePorts, ServerProcess } from "../processes.ts";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
+import { ServerProcess } from "../processes.ts";
 import { MemberProcesses, ThreeMemberSystem } from "./members.ts";
 import type { BenchClient, BenchSystem } from "./system.ts";
 
@@ -44,7 +45,7 @@ export class ZookeeperSystem extends ThreeMemberSystem implements BenchSystem {
   }
 
   async start(): Promise<void> {
-    const ports = await freePorts(9);
+    const ports = await freeLoopbackPorts(9);
     this.#clientPorts = ports.slice(0, 3);
     this.#quorumPorts = ports.slice(3);
     for (let i = 0; i < 3; i++) this.#configure(i);

@@ -1,3 +1,4 @@
+import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 
 /** Tries random ports in [min, max] until one can be bound on `host` (at most `tries` times). */
@@ -19,26 +20,38 @@ export function canBind(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * `count` distinct ports that can be bound on 127.0.0.1 now, drawn from [min, min + span) (tests and the
- * benchmark keep away from the CLI's default 14000-15000).
+ * `count` distinct ports that can be bound on 127.0.0.1 now (for TCP, and for UDP too with `udp`), drawn
+ * from {@link LOOPBACK_TEST_PORTS}: for tests and the benchmark.
  *
  * @example
  * ```ts
- * const [a, b] = await freeLoopbackPorts(2, LOOPBACK_TEST_PORTS);
+ * const [a, b] = await freeLoopbackPorts(2);
+ * const [dns] = await freeLoopbackPorts(1, { udp: true });
  * ```
  */
-export async function freeLoopbackPorts(
-  count: number,
-  range: { min: number; span: number },
-): Promise<number[]> {
+export async function freeLoopbackPorts(count: number, options: { udp?: boolean } = {}): Promise<number[]> {
+  const { min, span } = LOOPBACK_TEST_PORTS;
   const ports: number[] = [];
   for (let tries = 0; ports.length < count && tries < FREE_PORT_TRIES_MAX; tries++) {
-    const port = range.min + Math.floor(Math.random() * range.span);
-    if (!ports.includes(port) && (await canBind("127.0.0.1", port))) ports.push(port);
+    const port = min + Math.floor(Math.random() * span);
+    if (ports.includes(port) || !(await canBind("127.0.0.1", port))) continue;
+    if (options.udp && !(await canBindUdp("127.0.0.1", port))) continue;
+    ports.push(port);
   }
-  if (ports.length < count)
-    throw new Error(`no ${count} free ports on 127.0.0.1 in ${range.min}+${range.span}`);
+  if (ports.length < count) throw new Error(`no ${count} free ports on 127.0.0.1 in ${min}+${span}`);
   return ports;
+}
+
+/** True when UDP `host:port` can be bound right now. */
+function canBindUdp(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket("udp4");
+    socket.once("error", () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, host, () => socket.close(() => resolve(true)));
+  });
 }
 
 /**

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
-import { canBind } from "../../src/cli/ports.ts";
+import { canBind, freeLoopbackPorts } from "../../src/cli/ports.ts";
 import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
-import { freePorts, spawnCli } from "./process-cluster.ts";
+import { spawnCli } from "./process-cluster.ts";
 
 describe("concoord dev (the README's first command)", { timeout: 120_000 }, () => {
   it("starts a local cluster the README's client talks to, and stops every child on Ctrl-C", async () => {
-    const [base] = await freePorts(1);
+    const [base] = await freeLoopbackPorts(1);
     const ports = [base!, base! + 1, base! + 2];
     for (const p of ports) assert.ok(await canBind("127.0.0.1", p), `port ${p} free before the test`);
     const dataDir = mkdtempSync(join(tmpdir(), "concoord-dev-"));

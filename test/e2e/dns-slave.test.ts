@@ -6,11 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import type { BindServer } from "../dns/fixtures/bind.ts";
 import { startBind } from "../dns/fixtures/bind.ts";
 import { digShort } from "../dns/fixtures/dig.ts";
 import { GrowingCluster } from "./growing-cluster.ts";
-import { freePorts, runCli, spawnCli } from "./process-cluster.ts";
+import { runCli, spawnCli } from "./process-cluster.ts";
 
 const DOMAIN = "counterdomain.test";
 
@@ -47,7 +48,7 @@ describe("concoord nameserver -t 2 updates a real BIND master", { timeout: 120_0
   it("dig @bind shows the cluster's view before and after a membership change", async () => {
     const secret = randomBytes(32).toString("base64");
     bind = await startBind({ zone: DOMAIN, keyName: "concoord-key", secret });
-    const [p1, p2, p3] = await freePorts(3);
+    const [p1, p2, p3] = await freeLoopbackPorts(3);
     assert.equal((await cluster.start(p1!)).code, null);
     bootstrap = `127.0.0.1:${p1}`;
     assert.equal((await cluster.start(p2!, `127.0.0.1:${p1}`, undefined, ["-a", "127.0.0.2"])).code, null);

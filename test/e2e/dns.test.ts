@@ -3,11 +3,12 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import { digShort } from "../dns/fixtures/dig.ts";
 import { GrowingCluster } from "./growing-cluster.ts";
-import { CLI, freePorts, ROOT, runCli, spawnCli } from "./process-cluster.ts";
+import { CLI, ROOT, runCli, spawnCli } from "./process-cluster.ts";
 
 const DOMAIN = "counterdomain.test";
 /** The promise: answers follow a committed membership change within a second. */
@@ -36,7 +37,7 @@ describe("DNS with real processes and the real dig", { timeout: 240_000 }, () =>
   });
 
   it("a replica with -n serves the view; answers follow joins and removals within a second; -b DOMAIN joins", async () => {
-    const [p1, p2, p3, p4, dnsPort] = await freePorts(5);
+    const [p1, p2, p3, p4, dnsPort] = await freeLoopbackPorts(5);
     const dns = ["-n", DOMAIN, "--dns-port", String(dnsPort)];
     const first = await cluster.start(p1!, undefined, undefined, ["-a", "127.0.0.1", ...dns]);
     assert.equal(first.code, null, first.stderr);
@@ -102,7 +103,7 @@ describe("DNS with real processes and the real dig", { timeout: 240_000 }, () =>
   });
 
   it("a client that knows only the domain keeps working through a leader kill (standalone name server)", async () => {
-    const [p1, p2, p3, dnsPort] = await freePorts(4);
+    const [p1, p2, p3, dnsPort] = await freeLoopbackPorts(4);
     const local = new GrowingCluster();
     try {
       assert.equal((await local.start(p1!)).code, null);
@@ -147,7 +148,7 @@ describe("DNS with real processes and the real dig", { timeout: 240_000 }, () =>
   });
 
   it("bad input: port 53 without privileges, a bad domain, a bad -t, a missing master — one line each", async () => {
-    const [p] = await freePorts(1);
+    const [p] = await freeLoopbackPorts(1);
     const replica = (domain: string): string[] => [
       "replica",
       "-f",

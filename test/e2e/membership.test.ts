@@ -3,11 +3,12 @@ import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import type { CounterInput, CounterOutput, Operation } from "../../src/check/index.ts";
 import { checkHistory, counterModel } from "../../src/check/index.ts";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import { GrowingCluster } from "./growing-cluster.ts";
 import { incrementLoad } from "./load.ts";
-import { freePorts, ROOT, runCli, spawnCli } from "./process-cluster.ts";
+import { ROOT, runCli, spawnCli } from "./process-cluster.ts";
 
 async function memberIds(bootstrap: string): Promise<Map<string, number>> {
   const r = await runCli(["member", "list", "-b", bootstrap, "--json"]);
@@ -25,7 +26,7 @@ describe("membership changes with real processes", { timeout: 300_000 }, () => {
   it("grows 1 → 3 → 5 and shrinks 5 → 3 under continuous increments: exact and linearizable", async () => {
     const cluster = new GrowingCluster();
     clusters.push(cluster);
-    const ports = await freePorts(5);
+    const ports = await freeLoopbackPorts(5);
     const addr = (p: number) => `127.0.0.1:${p}`;
     assert.equal((await cluster.start(ports[0]!)).code, null);
     const first = addr(ports[0]!);
@@ -70,7 +71,7 @@ describe("membership changes with real processes", { timeout: 300_000 }, () => {
   it("a dead member is removed, a fresh node joins with -b, and health returns to healthy", async () => {
     const cluster = new GrowingCluster();
     clusters.push(cluster);
-    const ports = await freePorts(4);
+    const ports = await freeLoopbackPorts(4);
     const addr = (p: number) => `127.0.0.1:${p}`;
     await cluster.start(ports[0]!);
     for (const port of ports.slice(1, 3))
@@ -100,7 +101,7 @@ describe("membership changes with real processes", { timeout: 300_000 }, () => {
   it("an acceptor-only node joins with acceptor -b and counts in the quorum", async () => {
     const cluster = new GrowingCluster();
     clusters.push(cluster);
-    const [a, b, c] = await freePorts(3);
+    const [a, b, c] = await freeLoopbackPorts(3);
     const bootstrap = `127.0.0.1:${a}`;
     await cluster.start(a!);
     assert.equal((await cluster.start(b!, bootstrap)).code, null);
@@ -132,7 +133,7 @@ describe("membership changes with real processes", { timeout: 300_000 }, () => {
   it("refuses a node with other code, a taken address and an unknown member, changing nothing", async () => {
     const cluster = new GrowingCluster();
     clusters.push(cluster);
-    const [a, b] = await freePorts(2);
+    const [a, b] = await freeLoopbackPorts(2);
     await cluster.start(a!);
     const bootstrap = `127.0.0.1:${a}`;
     const other = await cluster.start(b!, bootstrap, `${ROOT}test/e2e/fixtures/other-counter.ts`);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { freeLoopbackPorts, LOOPBACK_TEST_PORTS } from "../../src/cli/ports.ts";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const CLI = join(ROOT, "src/cli/main.ts");
@@ -33,11 +33,6 @@ export async function runCli(args: readonly string[], options: { cwd?: string; t
   const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
   clearTimeout(timer);
   return { code, stdout, stderr };
-}
-
-/** `count` free ports on loopback, away from the CLI's default range. */
-export function freePorts(count: number): Promise<number[]> {
-  return freeLoopbackPorts(count, LOOPBACK_TEST_PORTS);
 }
 
 /** How one node of a test cluster runs. */
@@ -86,7 +81,7 @@ export class ProcessCluster {
       extra: options.objects && i < options.replicas ? options.objects.flatMap((o) => ["--object", o]) : [],
       ...(options.override?.[i] ?? {}),
     }));
-    const cluster = new ProcessCluster(await freePorts(total), specs);
+    const cluster = new ProcessCluster(await freeLoopbackPorts(total), specs);
     await Promise.all(cluster.ports.map((_, i) => cluster.startNode(i)));
     return cluster;
   }

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import { connect } from "../../src/client/client.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import { leaderIndex } from "./load.ts";
-import { freePorts, ProcessCluster, runCli, spawnCli } from "./process-cluster.ts";
+import { ProcessCluster, runCli, spawnCli } from "./process-cluster.ts";
 
 describe("concoord proxy", { timeout: 120_000 }, () => {
   it("a client whose only bootstrap is a proxy survives a leader kill", async () => {
     const cluster = await ProcessCluster.start({ replicas: 3 });
-    const [port] = await freePorts(1);
+    const [port] = await freeLoopbackPorts(1);
     const proxy = spawnCli(["proxy", "-b", cluster.connectString, "-p", String(port)]);
     try {
       await new Promise<void>((resolve, reject) => {

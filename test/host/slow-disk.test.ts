@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { pino } from "pino";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import { connect } from "../../src/client/client.ts";
 import type { PersistRecord } from "../../src/core/durable.ts";
 import { clusterIdentity, initialMembers } from "../../src/host/membership.ts";
@@ -9,7 +10,6 @@ import { NodeHost, SLOW_APPEND_MS } from "../../src/host/node-host.ts";
 import { loadObjectFile, ObjectMachine } from "../../src/object/index.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
-import { freePorts } from "../e2e/process-cluster.ts";
 
 /** A memory storage whose appends take `delayMs`, like a disk that stalls. */
 class StallingStorage extends MemoryStorage {
@@ -22,7 +22,7 @@ class StallingStorage extends MemoryStorage {
 
 describe("a node on a slow disk", () => {
   it("warns once a second with the append's duration, counts every slow append, and keeps serving", async () => {
-    const [port] = await freePorts(1);
+    const [port] = await freeLoopbackPorts(1);
     const members = initialMembers({ replicas: [{ host: "127.0.0.1", port: port! }], acceptors: [] });
     const loaded = await loadObjectFile({
       file: new URL("../../src/objects/counter.ts", import.meta.url).pathname,

@@ -4,6 +4,7 @@ import { withAgreedEnvironment } from "../../src/object/agreed-env.ts";
 
 const draw = () => ({
   now: Date.now(),
+  // biome-ignore lint/complexity/useDateNow: what is tested is `new Date()` itself
   date: new Date().getTime(),
   fixed: new Date(5).getTime(),
   random: [Math.random(), Math.random()],

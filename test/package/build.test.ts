@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { freePorts } from "../e2e/process-cluster.ts";
+import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -75,7 +75,7 @@ describe("the package as another project sees it", { timeout: 180_000 }, () => {
       );
       assert.equal(gen.status, 0, gen.stderr);
       assert.ok(existsSync(join(consumer, "counterproxy.ts")));
-      const [port] = await freePorts(1);
+      const [port] = await freeLoopbackPorts(1);
       const replica = spawn(
         process.execPath,
         [
