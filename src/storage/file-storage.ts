@@ -228,13 +228,13 @@ export class FileStorage implements NodeStorage {
       await writeMeta(dir, this.#identity, onSync);
     }
 
-    this.#segment = await ActiveSegment.open(
-      this.#walDir,
-      recovery.active,
-      recovery.activeBytes,
-      recovery.checkpointBytes,
-      this.#preallocateBytes,
-    );
+    this.#segment = await ActiveSegment.open({
+      walDir: this.#walDir,
+      number: recovery.active,
+      bytes: recovery.activeBytes,
+      checkpointBytes: recovery.checkpointBytes,
+      preallocateBytes: this.#preallocateBytes,
+    });
     this.#image = image;
     this.#nextSeq = recovery.nextSeq;
     this.#failure = null;
@@ -359,13 +359,13 @@ export class FileStorage implements NodeStorage {
     const bytes = encodeBatch(seq, [{ kind: "checkpoint", records: records.length }, ...records]);
     await createSegment(this.#walDir, next, bytes, this.#onSync);
     this.#nextSeq = seq + 1;
-    this.#segment = await ActiveSegment.open(
-      this.#walDir,
-      next,
-      bytes.length,
-      bytes.length,
-      this.#preallocateBytes,
-    );
+    this.#segment = await ActiveSegment.open({
+      walDir: this.#walDir,
+      number: next,
+      bytes: bytes.length,
+      checkpointBytes: bytes.length,
+      preallocateBytes: this.#preallocateBytes,
+    });
     await old.close();
     await deleteSegmentsBelow(this.#walDir, next, this.#onSync);
   }

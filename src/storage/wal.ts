@@ -20,7 +20,7 @@ import { errorCode, REFUSE_HINT, StorageError } from "./storage-error.ts";
  * @example
  * ```ts
  * const recovery = await recoverWal({ dataDir, walDir: join(dataDir, WAL_DIR), recordBytesMax });
- * const segment = await ActiveSegment.open(walDir, recovery.active, recovery.activeBytes, recovery.checkpointBytes);
+ * const segment = await ActiveSegment.open({ walDir, number: recovery.active, bytes: recovery.activeBytes, checkpointBytes: recovery.checkpointBytes, preallocateBytes: 0 });
  * ```
  *
  * @module
@@ -170,7 +170,7 @@ export async function deleteSegmentsBelow(
  *
  * @example
  * ```ts
- * const segment = await ActiveSegment.open(walDir, 3, 0, 0);
+ * const segment = await ActiveSegment.open({ walDir, number: 3, bytes: 0, checkpointBytes: 0, preallocateBytes: 0 });
  * await segment.append(encodeBatch(seq, records));
  * ```
  */
@@ -207,20 +207,21 @@ export class ActiveSegment {
   }
 
   /**
-   * Opens segment `n` of `walDir`, which holds `bytes` valid bytes; appends write `preallocateBytes` of
-   * zeros ahead whenever the log reaches the end of the file (0: never).
+   * Opens segment `number` of `walDir`, which holds `bytes` valid bytes; appends write `preallocateBytes`
+   * of zeros ahead whenever the log reaches the end of the file (0: never).
    */
-  static async open(
-    walDir: string,
-    n: number,
-    bytes: number,
-    checkpointBytes: number,
-    preallocateBytes = 0,
-  ): Promise<ActiveSegment> {
-    const path = join(walDir, segmentFileName(n));
+  static async open(options: {
+    walDir: string;
+    number: number;
+    bytes: number;
+    checkpointBytes: number;
+    preallocateBytes: number;
+  }): Promise<ActiveSegment> {
+    const { walDir, number, bytes, checkpointBytes, preallocateBytes } = options;
+    const path = join(walDir, segmentFileName(number));
     const handle = await open(path, "r+");
     const { size } = await handle.stat();
-    return new ActiveSegment(n, path, handle, bytes, checkpointBytes, size, preallocateBytes);
+    return new ActiveSegment(number, path, handle, bytes, checkpointBytes, size, preallocateBytes);
   }
 
   /** Writes `batch` at the end and datasyncs; resolves when it is durable. */
