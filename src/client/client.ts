@@ -63,7 +63,8 @@ interface PendingCall {
   readonly body: CommandBody | null;
   readonly query: Uint8Array | null;
   readonly label: string;
-  readonly deadlineTimer: NodeJS.Timeout;
+  /** When the call gives up (`performance.now()` time). */
+  readonly deadlineMs: number;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: Error) => void;
   /** The frames this call was sent in (more than one after a resend); ids are never reused. */
@@ -115,7 +116,10 @@ export class Client {
   #nextReadKey = 1;
   /** Frame id → the call it carried (several attempts of one call may be outstanding). */
   readonly #frames = new Map<number, PendingCall>();
+  /** Calls in flight, in submission order, which is also deadline order (one timeout for all). */
   readonly #calls = new Map<number, PendingCall>();
+  /** One timer for the oldest call's deadline, rather than one per call. */
+  #deadlineTimer: NodeJS.Timeout | null = null;
   readonly #waiting: (() => void)[] = [];
   #closed = false;
 
@@ -174,7 +178,7 @@ export class Client {
     if (this.#closed) throw new ConnectionError("client is closed");
     const op = encodeCall({ object: objectName, method, args });
     const readOnly = this.#objects.get(objectName)?.readOnlyMethods.includes(method) ?? false;
-    await this.#slot();
+    if (this.#calls.size >= this.#inFlightMax) await this.#slot();
     const reply = readOnly
       ? await this.#submit("read", null, op, `${objectName}.${method}`)
       : await this.#submit("command", { kind: "op", op }, null, `${objectName}.${method}`);
@@ -189,6 +193,7 @@ export class Client {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#keepaliveTimer) clearInterval(this.#keepaliveTimer);
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
     for (const call of [...this.#calls.values()])
       this.#settle(call, null, new ConnectionError("client closed"));
     this.#conn?.close();
@@ -278,20 +283,35 @@ export class Client {
         label,
         resolve,
         reject,
-        deadlineTimer: setTimeout(() => {
-          this.#settle(
-            call,
-            null,
-            new TimeoutError(
-              `${label} did not complete within ${this.#timeoutMs} ms; its outcome is unknown`,
-            ),
-          );
-        }, this.#timeoutMs),
+        deadlineMs: performance.now() + this.#timeoutMs,
         frameIds: [],
       };
       this.#calls.set(callKey(call, openNonce !== undefined), call);
+      this.#deadlineTimer ??= setTimeout(() => this.#expireCalls(), this.#timeoutMs);
       this.#send(call);
     });
+  }
+
+  /**
+   * Rejects the calls whose deadline has passed and waits for the next one. Every call has the same
+   * timeout and `#calls` keeps submission order, so the expired calls are a prefix of it.
+   */
+  #expireCalls(): void {
+    this.#deadlineTimer = null;
+    const nowMs = performance.now();
+    for (const call of this.#calls.values()) {
+      if (call.deadlineMs > nowMs) {
+        this.#deadlineTimer = setTimeout(() => this.#expireCalls(), call.deadlineMs - nowMs);
+        return;
+      }
+      this.#settle(
+        call,
+        null,
+        new TimeoutError(
+          `${call.label} did not complete within ${this.#timeoutMs} ms; its outcome is unknown`,
+        ),
+      );
+    }
   }
 
   #send(call: PendingCall): void {
@@ -353,7 +373,11 @@ export class Client {
     const key = callKey(call, call.body?.kind === "open");
     if (this.#calls.get(key) !== call) return;
     this.#calls.delete(key);
-    clearTimeout(call.deadlineTimer);
+    // Nothing left to time out: no timer holds the process open after the last call.
+    if (this.#calls.size === 0 && this.#deadlineTimer) {
+      clearTimeout(this.#deadlineTimer);
+      this.#deadlineTimer = null;
+    }
     // The call's own frames, not a scan of every frame in flight (that was quadratic in the pipeline).
     for (const id of call.frameIds) if (this.#frames.get(id) === call) this.#frames.delete(id);
     if (reply) call.resolve(reply);

@@ -47,6 +47,12 @@ export interface Limits {
   messageBytesMax: number;
   /** A replica snapshots its state every this many executed slots. */
   snapshotIntervalSlots: number;
+  /**
+   * A replica also snapshots once the slots executed since its last snapshot hold this many bytes of
+   * commands (wire size, see `batchBytes`): until a snapshot covers them, decided values stay in memory
+   * for learners and the acceptor, so a slot count alone would let 4096 full batches pin gigabytes.
+   */
+  snapshotLogBytesMax: number;
   /** Bytes of application state one catch-up message carries; a larger snapshot goes in parts. */
   snapshotChunkBytes: number;
   /**
@@ -79,6 +85,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   removeAfterTicks: 0,
   messageBytesMax: 4 * 1024 * 1024,
   snapshotIntervalSlots: 4096,
+  snapshotLogBytesMax: 16 * 1024 * 1024,
   snapshotChunkBytes: 1024 * 1024,
   commitRecordSlotsMax: 256,
   electionTicks: 30,

@@ -104,6 +104,8 @@ export class PaxosNode {
   /** The lowest slot still held in `#decided` once executed; older ones exist only in the snapshot. */
   #logStart: number;
   #snapshotSlot = 0;
+  /** Bytes of the slots executed since the last snapshot (see `snapshotLogBytesMax`). */
+  #logBytes = 0;
   #learnRequestedTick = Number.NEGATIVE_INFINITY;
   /** Requests this node must answer, by `routeKey(clientId, seq)`. */
   readonly #routes = new Map<string, number>();
@@ -965,6 +967,7 @@ export class PaxosNode {
       for (const slot of [...this.#decided.keys()]) if (slot <= snapshot.slot) this.#decided.delete(slot);
       this.#logStart = snapshot.slot + 1;
       this.#snapshotSlot = snapshot.slot;
+      this.#logBytes = 0;
       this.#snapshotsInstalled++;
       this.#outbox.persist.push({ kind: "snapshot", snapshot });
     }
@@ -1061,7 +1064,12 @@ export class PaxosNode {
           leader.proposals.delete(slot);
         }
       }
-      if (slot - this.#snapshotSlot >= this.limits.snapshotIntervalSlots) this.#takeSnapshot();
+      this.#logBytes += batchBytes(next);
+      if (
+        slot - this.#snapshotSlot >= this.limits.snapshotIntervalSlots ||
+        this.#logBytes >= this.limits.snapshotLogBytesMax
+      )
+        this.#takeSnapshot();
     }
     assert(!leader || leader.uncommittedBytes >= 0, "negative uncommitted bytes");
     // A commit record only spares a restarted replica asking its peers again, so it rides along with
@@ -1085,6 +1093,7 @@ export class PaxosNode {
     const snapshot = this.#state.snapshot();
     this.#outbox.persist.push({ kind: "snapshot", snapshot });
     this.#snapshotSlot = snapshot.slot;
+    this.#logBytes = 0;
     for (const slot of [...this.#decided.keys()]) if (slot <= snapshot.slot) this.#decided.delete(slot);
     this.#logStart = snapshot.slot + 1;
   }

@@ -82,10 +82,22 @@ describe("topologies and failures", { timeout: 180_000 }, () => {
       await counter.increment();
       await cluster.kill(1);
       await cluster.kill(2);
-      await assert.rejects(
-        counter.increment(),
-        (e: unknown) => e instanceof TimeoutError && /outcome is unknown/.test(e.message),
-      );
+      // Two calls started 600 ms apart each time out after their own 1500 ms, not together.
+      const startMs = performance.now();
+      const timedOut = (call: Promise<unknown>) =>
+        call.then(
+          () => assert.fail("the call completed without a quorum"),
+          (e: unknown) => {
+            assert.ok(e instanceof TimeoutError && /outcome is unknown/.test(e.message), String(e));
+            return performance.now() - startMs;
+          },
+        );
+      const first = timedOut(counter.increment());
+      await new Promise((r) => setTimeout(r, 600));
+      const second = timedOut(counter.increment());
+      const [firstMs, secondMs] = await Promise.all([first, second]);
+      assert.ok(firstMs >= 1450 && firstMs < 2000, `the first call timed out after ${firstMs} ms`);
+      assert.ok(secondMs >= 2050 && secondMs < 2600, `the second call timed out after ${secondMs} ms`);
       await client.close();
     } finally {
       await cluster.stop();
