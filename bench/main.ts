@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./load.ts";
+import { IDLE_PAUSE_MS, type MachineFloor, measureMachineFloor } from "./machine-floor.ts";
 import { ConcoordSystem } from "./systems/concoord.ts";
 import { EtcdSystem } from "./systems/etcd.ts";
 import type { BenchSystem, SystemName } from "./systems/system.ts";
@@ -82,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
       systems.push(system);
     }
     if (!systems.some((s) => s.name === "concoord")) throw new Error("concoord did not start");
+    const floor = await measureMachineFloor({ dataDir: dataRoot });
+    console.log(`bench: ${describeFloor(floor)}`);
     const figures = new Map<string, Map<SystemName, Figure[]>>();
     const failovers = new Map<SystemName, FailoverResult[]>();
     for (let run = 0; run < runs; run++) {
@@ -115,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
     const base = quick ? "quick" : "latest";
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(report.json, null, 2)}\n`);
     const header = `# Benchmark (${quick ? "quick: " : ""}${runs} run(s) × ${seconds} s per workload, median)\n\n`;
-    writeFileSync(join(outDir, `${base}.md`), `${header}${report.markdown}\n`);
+    writeFileSync(join(outDir, `${base}.md`), `${header}${report.markdown}\n\n${describeFloor(floor)}\n`);
     console.log(`\n${report.markdown}`);
     console.log(`bench: wrote bench/results/${base}.md and ${base}.json`);
     return report.broken ? 1 : 0;
@@ -173,6 +176,14 @@ function toFigure(r: LoadResult): Figure {
 
 function describe(r: LoadResult): string {
   return `${r.opsPerSec.toFixed(0)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.cpuMsPer1k.toFixed(0)} CPU ms/1k, ${r.failed} failed`;
+}
+
+function describeFloor(floor: MachineFloor): string {
+  return (
+    `machine floor, measured before the runs: fdatasync of a 200-byte overwrite p50 ${floor.fdatasyncP50Ms.toFixed(3)} ms; ` +
+    `loopback round trip between two Node processes p50 ${floor.echoBusyP50Ms.toFixed(3)} ms back to back, ` +
+    `${floor.echoIdleP50Ms.toFixed(3)} ms after ${IDLE_PAUSE_MS} ms idle`
+  );
 }
 
 function median(xs: readonly number[]): number {
