@@ -72,8 +72,3 @@ export function batchBytes(batch: Batch): number {
   for (const cmd of batch.commands) total += commandBytes(cmd);
   return total;
 }
-
-/** The key that routes a reply back to the request that asked for it. */
-export function routeKey(clientId: number, seq: number): string {
-  return `${clientId}:${seq}`;
-}

@@ -11,7 +11,7 @@ export { assert, InvariantError } from "./assert.ts";
 export type { Ballot } from "./ballot.ts";
 export { BALLOT_ZERO, ballotsEqual, compareBallots, formatBallot, maxBallot } from "./ballot.ts";
 export type { Batch, Command, CommandBody, ErrorCode, Reply } from "./command.ts";
-export { batchBytes, commandBytes, routeKey } from "./command.ts";
+export { batchBytes, commandBytes } from "./command.ts";
 export type { ConfChange, Config, Member } from "./config.ts";
 export { acceptorIds, applyConfChange, formatConfig, makeConfig, quorumSize, replicaIds } from "./config.ts";
 export type { DurableState, PersistRecord } from "./durable.ts";

@@ -3,7 +3,7 @@ import { assert } from "./assert.ts";
 import type { Ballot } from "./ballot.ts";
 import { ballotsEqual, compareBallots, formatBallot } from "./ballot.ts";
 import type { Batch, Command, Reply } from "./command.ts";
-import { batchBytes, commandBytes, routeKey } from "./command.ts";
+import { batchBytes, commandBytes } from "./command.ts";
 import type { Config, Member } from "./config.ts";
 import { acceptorIds, findMember, formatConfig, quorumSize, replicaIds } from "./config.ts";
 import type { DurableState } from "./durable.ts";
@@ -28,6 +28,7 @@ import { NO_BUGS } from "./planted-bugs.ts";
 import type { Ready } from "./ready.ts";
 import { Outbox } from "./ready.ts";
 import { ReplicatedState } from "./replicated-state.ts";
+import { RequestRoutes } from "./routes.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { StateMachine } from "./state-machine.ts";
 
@@ -107,8 +108,8 @@ export class PaxosNode {
   /** Bytes of the slots executed since the last snapshot (see `snapshotLogBytesMax`). */
   #logBytes = 0;
   #learnRequestedTick = Number.NEGATIVE_INFINITY;
-  /** Requests this node must answer, by `routeKey(clientId, seq)`. */
-  readonly #routes = new Map<string, number>();
+  /** Requests this node must answer, by `(clientId, seq)`. */
+  readonly #routes = new RequestRoutes();
   #pumpWanted = false;
   /** Snapshots being sent, by learner (bounded by SNAPSHOT_TRANSFERS_MAX). */
   readonly #transfers = new Map<number, Snapshot>();
@@ -261,10 +262,9 @@ export class PaxosNode {
         return;
       }
     }
-    const key = routeKey(command.clientId, command.seq);
-    if (dedup && this.#routes.has(key)) {
+    if (dedup && this.#routes.has(command.clientId, command.seq)) {
       // A retry of a command already in flight: answer the newest request, propose nothing new.
-      this.#routes.set(key, requestId);
+      this.#routes.set(command.clientId, command.seq, requestId);
       return;
     }
     if (leader.pending.length >= this.limits.pendingCommandsMax) {
@@ -275,7 +275,7 @@ export class PaxosNode {
       });
       return;
     }
-    this.#routes.set(key, requestId);
+    this.#routes.set(command.clientId, command.seq, requestId);
     leader.pending.push(command);
     // Proposing waits for `ready()`, so every command the host hands over in one turn shares a slot.
     this.#pumpWanted = true;
@@ -525,8 +525,7 @@ export class PaxosNode {
       for (const read of leader.reads) this.#outbox.reply(read.requestId, this.#notLeader());
       leader.reads.length = 0;
     }
-    for (const requestId of this.#routes.values()) this.#outbox.reply(requestId, this.#notLeader());
-    this.#routes.clear();
+    for (const requestId of this.#routes.drain()) this.#outbox.reply(requestId, this.#notLeader());
   }
 
   #notLeader(): Reply {
@@ -1050,12 +1049,12 @@ export class PaxosNode {
       const slot = this.#state.executed + 1;
       const outcomes = this.#state.applyBatch(slot, next);
       this.#outbox.applied.push({ slot, batch: next });
-      for (const { clientId, seq, reply } of outcomes) {
-        const key = routeKey(clientId, seq);
-        const requestId = this.#routes.get(key);
-        if (requestId === undefined) continue;
-        this.#routes.delete(key);
-        this.#outbox.reply(requestId, reply);
+      // A follower holds no requests: no lookups for it.
+      if (this.#routes.size > 0) {
+        for (const { clientId, seq, reply } of outcomes) {
+          const requestId = this.#routes.take(clientId, seq);
+          if (requestId !== undefined) this.#outbox.reply(requestId, reply);
+        }
       }
       if (leader) {
         const proposal = leader.proposals.get(slot);

@@ -125,6 +125,9 @@ export class NodeHost {
       core.tick(Date.now());
       // Most ticks change nothing: no extra turn of the event loop for them.
       if (core.hasReady()) host.#scheduleFlush();
+      // Links follow the membership a tick after it changes, not after every flush: the core resends
+      // what a missing link dropped, and rebuilding the member sets per batch was a cost of every write.
+      host.#syncPeers();
     }, tickMs);
     host.#log.info({ id: options.id, status: core.status() }, "node started");
     host.#scheduleFlush();
@@ -206,7 +209,6 @@ export class NodeHost {
     } finally {
       this.#flushing = false;
     }
-    this.#syncPeers();
     if (this.#core.hasReady()) this.#scheduleFlush();
   }
 

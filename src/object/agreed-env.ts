@@ -5,8 +5,9 @@ const RealDate = Date;
 /**
  * Runs `body` with the clock and randomness every replica agrees on for this command: `Date.now()` and
  * `new Date()` give the leader's time for the slot, `Math.random()` and `crypto.randomUUID()` draw from
- * a generator seeded by the leader's seed for the command. Everything is put back afterwards, even when
- * `body` throws.
+ * a generator seeded by the leader's seed for the command. `Date` and `Math.random` are put back
+ * afterwards, even when `body` throws; `crypto.randomUUID` stays a function that behaves as the original
+ * outside a call.
  *
  * @example
  * ```ts
@@ -18,35 +19,55 @@ export function withAgreedEnvironment<T>(ctx: Pick<ApplyContext, "timeMs" | "ran
   // call cost more than most methods do.
   const outerTimeMs = agreedTimeMs;
   const outerRandomState = randomState;
+  const outerActive = agreedActive;
   const outerDate = globalThis.Date;
   const outerRandom = Math.random;
   agreedTimeMs = ctx.timeMs;
   randomState = ctx.randomSeed >>> 0;
-  const cryptoObject = (globalThis as unknown as { crypto: { randomUUID?: () => string } }).crypto;
-  const hadOwnUuid = Object.hasOwn(cryptoObject, "randomUUID");
-  const previousUuid = cryptoObject.randomUUID;
+  agreedActive = true;
+  installAgreedUuid();
   globalThis.Date = AgreedDate as unknown as DateConstructor;
   Math.random = agreedRandom;
-  Object.defineProperty(cryptoObject, "randomUUID", {
-    value: agreedUuid,
-    configurable: true,
-    writable: true,
-  });
   try {
     return body();
   } finally {
     agreedTimeMs = outerTimeMs;
     randomState = outerRandomState;
+    agreedActive = outerActive;
     globalThis.Date = outerDate;
     Math.random = outerRandom;
-    if (hadOwnUuid)
-      Object.defineProperty(cryptoObject, "randomUUID", {
-        value: previousUuid,
-        configurable: true,
-        writable: true,
-      });
-    else delete (cryptoObject as { randomUUID?: unknown }).randomUUID;
   }
+}
+
+/** True while a call runs in the agreed environment: `crypto.randomUUID` then draws agreed UUIDs. */
+let agreedActive = false;
+
+/**
+ * `crypto.randomUUID` is replaced once by a function that draws agreed UUIDs inside a call and defers to
+ * the function it replaced outside one. Redefining the property around every call (and deleting it after)
+ * cost a tenth of a typical call; a program that puts its own function there later gets wrapped again.
+ */
+let agreedUuidFunction: (() => string) | null = null;
+
+function installAgreedUuid(): void {
+  const cryptoObject = globalCrypto();
+  if (cryptoObject.randomUUID === agreedUuidFunction && agreedUuidFunction !== null) return;
+  const outside = cryptoObject.randomUUID;
+  const dispatch = function randomUUID(this: unknown): string {
+    if (agreedActive) return agreedUuid();
+    if (typeof outside !== "function") throw new TypeError("crypto.randomUUID is not a function");
+    return outside.call(this);
+  };
+  Object.defineProperty(cryptoObject, "randomUUID", { value: dispatch, configurable: true, writable: true });
+  agreedUuidFunction = dispatch;
+}
+
+/** Node defines `globalThis.crypto` with a lazy getter: read it once, not on every call. */
+let cryptoCache: { randomUUID?: () => string } | null = null;
+
+function globalCrypto(): { randomUUID?: () => string } {
+  cryptoCache ??= (globalThis as unknown as { crypto: { randomUUID?: () => string } }).crypto;
+  return cryptoCache;
 }
 
 /** The agreed time of the call running now. */

@@ -71,11 +71,20 @@ export function decodeCall(bytes: Uint8Array): CallOp {
  * ```
  */
 export function encodeResult(result: CallResult): Uint8Array {
-  // The value is checked on its own so that error paths start at the value (`$.handler`), not the envelope.
-  return result.ok
-    ? packWire({ ok: true, value: toWire(result.value, "$") })
-    : encodeValue({ ok: false, error: { name: result.error.name, message: result.error.message } });
+  if (result.ok) {
+    // Most writes return nothing (or a flag): copy those results' bytes instead of encoding them anew.
+    const constant = CONSTANT_RESULTS.get(result.value);
+    if (constant !== undefined) return constant.slice();
+    // The value is checked on its own so that error paths start at the value (`$.handler`), not the envelope.
+    return packWire({ ok: true, value: toWire(result.value, "$") });
+  }
+  return encodeValue({ ok: false, error: { name: result.error.name, message: result.error.message } });
 }
+
+/** The encoded `ok` results of `undefined`, `null`, `true` and `false`, made once by the general path. */
+const CONSTANT_RESULTS: ReadonlyMap<unknown, Uint8Array> = new Map(
+  [undefined, null, true, false].map((value) => [value, packWire({ ok: true, value: toWire(value, "$") })]),
+);
 
 /**
  * Decodes a result, throwing {@link ObjectCallError} with code `BadResult` for bytes that are not one.

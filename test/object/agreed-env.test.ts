@@ -37,7 +37,12 @@ describe("withAgreedEnvironment", () => {
     assert.equal(Date, realDate);
     assert.equal(Math.random, realRandom);
     assert.ok(Date.now() > 1_000_000);
-    assert.equal(Object.hasOwn(crypto, "randomUUID"), false);
+    // Outside a call, randomUUID is the system's again: fresh UUIDs, not the agreed sequence.
+    const agreedUuid = withAgreedEnvironment({ timeMs: 1, randomSeed: 1 }, () => crypto.randomUUID());
+    const outside = [crypto.randomUUID(), crypto.randomUUID()];
+    assert.notEqual(outside[0], outside[1]);
+    assert.ok(!outside.includes(agreedUuid));
+    assert.match(outside[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
     const inner = withAgreedEnvironment({ timeMs: 10, randomSeed: 3 }, () => {
       const nested = withAgreedEnvironment({ timeMs: 20, randomSeed: 4 }, () => Date.now());
@@ -45,5 +50,19 @@ describe("withAgreedEnvironment", () => {
     });
     const alone = withAgreedEnvironment({ timeMs: 10, randomSeed: 3 }, () => [Date.now(), Math.random()]);
     assert.deepEqual(inner, [20, ...alone]);
+  });
+
+  it("wraps a randomUUID a program put in place after the first call, and defers to it outside calls", () => {
+    const before = crypto.randomUUID;
+    withAgreedEnvironment({ timeMs: 1, randomSeed: 1 }, () => crypto.randomUUID());
+    const own = () => "00000000-0000-4000-8000-000000000000";
+    crypto.randomUUID = own as typeof crypto.randomUUID;
+    try {
+      const inside = withAgreedEnvironment({ timeMs: 1, randomSeed: 2 }, () => crypto.randomUUID());
+      assert.notEqual(inside, own());
+      assert.equal(crypto.randomUUID(), own());
+    } finally {
+      crypto.randomUUID = before;
+    }
   });
 });

@@ -66,6 +66,15 @@ describe("results", () => {
     for (const result of results) assert.deepEqual(decodeResult(encodeResult(result)), result);
   });
 
+  it("constant results decode as themselves, and each encoding is the caller's own copy", () => {
+    for (const value of [undefined, null, true, false]) {
+      const first = encodeResult({ ok: true, value });
+      assert.deepEqual(decodeResult(first), { ok: true, value });
+      first.fill(0);
+      assert.deepEqual(decodeResult(encodeResult({ ok: true, value })), { ok: true, value });
+    }
+  });
+
   it("garbage is a BadResult", () => {
     const garbage = [
       Uint8Array.of(0xff, 0xff),
