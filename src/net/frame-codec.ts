@@ -6,8 +6,14 @@
  * `Uint8Array`s), `Infinity` (PromiseMessage.coveredThrough), `null`, and optional fields set to
  * `undefined` (msgpackr encodes `undefined` as an extension, so the key comes back with `undefined`).
  * `-0` comes back as `0`.
+ *
+ * Peer messages carry each batch (of accepts, learns and promises) as its bytes, a msgpack value inside
+ * the frame (see `encoding/batch-bytes.ts`): a batch is encoded once by the leader, and a follower writes
+ * the bytes it received to its log.
  */
 import { Packr, Unpackr } from "msgpackr";
+import type { Batch } from "../core/command.ts";
+import { decodeBatchBytes, encodedBatch, rememberBatchBytes } from "../encoding/batch-bytes.ts";
 import type { Frame } from "./frames.ts";
 import { BadFrameError, validateFrame } from "./validate.ts";
 
@@ -35,7 +41,67 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
  * ```
  */
 export function encodeFrame(frame: Frame): Uint8Array {
-  return packr.pack(frame);
+  return packr.pack(withBatchBytes(frame));
+}
+
+/** The frame as it goes on the wire: the batches of peer messages replaced by their bytes. */
+function withBatchBytes(frame: Frame): unknown {
+  if (frame.t !== "peer") return frame;
+  const m = frame.m;
+  switch (m.type) {
+    case "accept":
+    case "learn":
+      return {
+        t: "peer",
+        m: { ...m, entries: m.entries.map((e) => ({ slot: e.slot, value: encodedBatch(e.value) })) },
+      };
+    case "promise":
+      return {
+        t: "peer",
+        m: {
+          ...m,
+          accepted: m.accepted.map((p) => ({ slot: p.slot, ballot: p.ballot, value: encodedBatch(p.value) })),
+        },
+      };
+    default:
+      return frame;
+  }
+}
+
+/**
+ * Decodes, in place, the batch bytes of a peer message (before validation, which then checks the
+ * batches as it would any value), and returns each decoded batch with its bytes. Throws
+ * {@link BadFrameError} for a batch that is not bytes or not msgpack.
+ */
+function decodeBatches(value: unknown): [unknown, Uint8Array][] {
+  const m = isRecord(value) && value.t === "peer" && isRecord(value.m) ? value.m : null;
+  if (m === null) return [];
+  const field =
+    m.type === "accept" || m.type === "learn" ? "entries" : m.type === "promise" ? "accepted" : null;
+  const items = field === null ? null : m[field];
+  if (!Array.isArray(items)) return [];
+  const decoded: [unknown, Uint8Array][] = [];
+  items.forEach((item: unknown, i) => {
+    if (!isRecord(item)) return;
+    const path = `peer.m.${field}[${i}].value`;
+    const bytes = item.value;
+    if (!(bytes instanceof Uint8Array)) throw new BadFrameError(path, "expected the batch's msgpack bytes");
+    let batch: unknown;
+    try {
+      batch = decodeBatchBytes(bytes);
+    } catch (error) {
+      throw new BadFrameError(path, `not a msgpack value: ${errorText(error)}`);
+    }
+    item.value = batch;
+    decoded.push([batch, bytes]);
+  });
+  return decoded;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
 }
 
 /**
@@ -62,7 +128,11 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     // absurd nesting) means the same thing to the peer: this is not a frame.
     throw new BadFrameError("", `not a msgpack value: ${errorText(error)}`);
   }
-  return validateFrame(value);
+  const batches = decodeBatches(value);
+  const frame = validateFrame(value);
+  // Only now are they known to be batches: tie each to the bytes it came in, for the log.
+  for (const [batch, bytes] of batches) rememberBatchBytes(batch as Batch, bytes);
+  return frame;
 }
 
 /** The first line of an error's message, shortened: msgpackr may quote decoded data in it. */

@@ -1,5 +1,8 @@
 import { Packr } from "msgpackr";
+import { assert } from "../core/assert.ts";
+import type { Batch } from "../core/command.ts";
 import type { PersistRecord } from "../core/durable.ts";
+import { encodedBatch } from "../encoding/batch-bytes.ts";
 import { crc32c } from "./crc32c.ts";
 
 /**
@@ -132,10 +135,16 @@ export function decodeValue(bytes: Uint8Array): unknown {
  */
 export function framePayload(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  const view = new DataView(out.buffer);
+  out.set(payload, FRAME_HEADER_BYTES);
+  return sealFrame(out);
+}
+
+/** Writes the header (length, CRC32C) of a frame whose payload is already in place after it. */
+function sealFrame(out: Uint8Array): Uint8Array {
+  const payload = out.subarray(FRAME_HEADER_BYTES);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(0, payload.length, true);
   view.setUint32(4, crc32c(payload), true);
-  out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
 
@@ -148,7 +157,38 @@ export function framePayload(payload: Uint8Array): Uint8Array {
  * ```
  */
 export function encodeFrame(frame: WalFrame): Uint8Array {
-  return framePayload(encodeValue([frame.seq, frame.final ? 1 : 0, frame.record]));
+  const final = frame.final ? 1 : 0;
+  const record = frame.record;
+  // Records that carry a batch embed the batch's bytes (encoded once, or as received from the leader)
+  // as the last value of the record: the envelope is encoded with `null` in the batch's place, and that
+  // last byte is replaced by the batch. Same msgpack as encoding the record whole.
+  if (record.kind === "accept") {
+    const { slot, ballot, value } = record.pvalue;
+    return frameWithBatch(
+      encodeValue([frame.seq, final, { kind: "accept", pvalue: { slot, ballot, value: null } }]),
+      value,
+    );
+  }
+  if (record.kind === "decide") {
+    return frameWithBatch(
+      encodeValue([frame.seq, final, { kind: "decide", slot: record.slot, value: null }]),
+      record.value,
+    );
+  }
+  return framePayload(encodeValue([frame.seq, final, record]));
+}
+
+/** msgpack `nil`: the placeholder {@link encodeFrame} puts where a batch goes. */
+const MSGPACK_NIL = 0xc0;
+
+function frameWithBatch(envelope: Uint8Array, batch: Batch): Uint8Array {
+  const head = envelope.length - 1;
+  assert(envelope[head] === MSGPACK_NIL, "a record envelope ends with the batch's placeholder");
+  const batchBytes = encodedBatch(batch);
+  const out = new Uint8Array(FRAME_HEADER_BYTES + head + batchBytes.length);
+  out.set(envelope.subarray(0, head), FRAME_HEADER_BYTES);
+  out.set(batchBytes, FRAME_HEADER_BYTES + head);
+  return sealFrame(out);
 }
 
 /**

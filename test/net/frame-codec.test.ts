@@ -7,6 +7,7 @@ import type { Batch, Command, ErrorCode, Reply } from "../../src/core/command.ts
 import type { ConfChange, Member } from "../../src/core/config.ts";
 import type { Message, PValue, SlotValue } from "../../src/core/messages.ts";
 import type { ConfigEpoch, SessionState, Snapshot } from "../../src/core/snapshot.ts";
+import { encodedBatch } from "../../src/encoding/batch-bytes.ts";
 import { decodeFrame, encodeFrame } from "../../src/net/frame-codec.ts";
 import {
   FRAME_BYTES_MAX_DEFAULT,
@@ -405,6 +406,23 @@ function deepCopy(value: unknown): unknown {
 /** Packs anything, valid or not, the way a peer would. */
 const rawPackr = new Packr({ useRecords: false, variableMapSize: true });
 
+/**
+ * Packs a frame, valid or not, as a peer puts it on the wire: the batches of its accepts, learns and
+ * promises as their own msgpack bytes (whatever they hold), everything else as it is.
+ */
+function packAsPeer(frame: unknown): Uint8Array {
+  const f = frame as { t?: unknown; m?: Record<string, unknown> };
+  const field = f.m?.type === "promise" ? "accepted" : "entries";
+  const items = f.t === "peer" ? f.m?.[field] : undefined;
+  if (!Array.isArray(items)) return rawPackr.pack(frame);
+  const withBytes = items.map((item) =>
+    typeof item === "object" && item !== null && "value" in item
+      ? { ...item, value: new Uint8Array(rawPackr.pack(item.value)) }
+      : item,
+  );
+  return rawPackr.pack({ ...f, m: { ...f.m, [field]: withBytes } });
+}
+
 /** Only BadFrameError may come out of decoding. */
 function decodeOrBadFrame(bytes: Uint8Array): Frame | BadFrameError {
   try {
@@ -532,6 +550,46 @@ describe("frame codec", () => {
     );
   });
 
+  it("sends a peer's batches as their bytes; the receiver keeps those bytes for its log", () => {
+    for (const name of ["peer accept", "peer learn (entries)", "peer promise (complete)"]) {
+      const frame = frames[name]!;
+      const wire = rawPackr.unpack(encodeFrame(frame)) as { m: Record<string, { value: Uint8Array }[]> };
+      const decoded = decodeFrame(encodeFrame(frame));
+      assert.deepStrictEqual(decoded, frame, name);
+      if (decoded.t !== "peer" || frame.t !== "peer") assert.fail(name);
+      const field = decoded.m.type === "promise" ? "accepted" : "entries";
+      const sent = (frame.m as unknown as Record<string, { value: Batch }[]>)[field]!;
+      const received = (decoded.m as unknown as Record<string, { value: Batch }[]>)[field]!;
+      received.forEach(({ value }, i) => {
+        const raw = wire.m[field]![i]!.value;
+        assert.ok(raw instanceof Uint8Array, `${name}: batch ${i} travels as bytes`);
+        const onWire = new Uint8Array(raw);
+        assert.deepEqual(onWire, encodedBatch(sent[i]!.value), `${name}: the sender encoded it once`);
+        assert.deepEqual(encodedBatch(value), onWire, `${name}: the receiver remembers the bytes`);
+        assert.equal(encodedBatch(value), encodedBatch(value), `${name}: and does not encode again`);
+      });
+    }
+  });
+
+  it("refuses a peer batch that is not bytes, or not msgpack, naming where", () => {
+    const entry = (value: unknown) =>
+      rawPackr.pack({
+        t: "peer",
+        m: { type: "accept", ballot, entries: [{ slot: 1, value }], commitThrough: 0, compactThrough: 0 },
+      });
+    const asObject = decodeOrBadFrame(entry(batch));
+    assert.ok(asObject instanceof BadFrameError);
+    assert.equal(asObject.path, "peer.m.entries[0].value");
+    assert.match(asObject.reason, /msgpack bytes/);
+    const garbage = decodeOrBadFrame(entry(Uint8Array.of(0xd9, 0x05, 0x61)));
+    assert.ok(garbage instanceof BadFrameError);
+    assert.equal(garbage.path, "peer.m.entries[0].value");
+    assert.match(garbage.reason, /not a msgpack value/);
+    const badBatch = decodeOrBadFrame(entry(rawPackr.pack({ timeMs: 1, seed: -1, commands: [] })));
+    assert.ok(badBatch instanceof BadFrameError);
+    assert.equal(badBatch.path, "peer.m.entries[0].value.seed");
+  });
+
   it("keeps Infinity, null and optional fields set to undefined", () => {
     const promise = frames["peer promise (complete)"]!;
     const decoded = decodeFrame(encodeFrame(promise));
@@ -653,7 +711,7 @@ describe("mutations of valid frames are refused, naming the path", () => {
             c[k] = new Date(0);
           });
           assert.equal(rejection(bad).path, pathText(frame, path));
-          const viaWire = decodeOrBadFrame(rawPackr.pack(bad));
+          const viaWire = decodeOrBadFrame(packAsPeer(bad));
           assert.ok(viaWire instanceof BadFrameError);
           assert.equal(viaWire.path, pathText(frame, path));
         }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Batch } from "../../src/core/command.ts";
+import { encodedBatch } from "../../src/encoding/batch-bytes.ts";
 import type { WalRecord } from "../../src/storage/record-codec.ts";
 import {
   decodeValue,
@@ -51,6 +53,33 @@ describe("record codec", () => {
     const back = decodeValue(encodeValue(value)) as typeof value;
     assert.deepStrictEqual(back, value);
     assert.equal(back.bytes.constructor, Uint8Array, "a byte string must not come back as a Buffer");
+  });
+
+  it("embeds a batch's bytes as encoded once, and reads back as the record encoded whole", () => {
+    const value: Batch = {
+      timeMs: 1_700_000_000_000,
+      seed: 9,
+      commands: [
+        { clientId: 1, seq: 2, ackedThrough: 1, body: { kind: "op", op: new Uint8Array([1, 2, 3]) } },
+      ],
+    };
+    const bytes = encodedBatch(value);
+    assert.equal(encodedBatch(value), bytes, "encoded once, then remembered");
+    const records: WalRecord[] = [
+      { kind: "accept", pvalue: { slot: 4, ballot: { round: 1, nodeId: 2 }, value } },
+      { kind: "decide", slot: 4, value },
+    ];
+    for (const record of records) {
+      const frame = encodeFrame({ seq: 7, final: false, record });
+      assert.deepEqual(frame.subarray(frame.length - bytes.length), bytes, "the batch's bytes, verbatim");
+      const read = readFrame(frame, 0, MAX);
+      assert.ok(read.ok, read.ok ? "" : read.reason);
+      assert.deepStrictEqual(read.frame, { seq: 7, final: false, record });
+      assert.deepStrictEqual(
+        decodeValue(frame.subarray(FRAME_HEADER_BYTES)),
+        decodeValue(encodeValue([7, 0, record])),
+      );
+    }
   });
 
   it("round-trips a frame of every record kind", () => {
