@@ -11,6 +11,7 @@ import type { Frame, ObjectInfo, WelcomeFrame } from "../net/frames.ts";
 import type { Parked } from "../object/api.ts";
 import { decodeResult, encodeCall } from "../object/index.ts";
 import { ConnectionError, RemoteError, SessionExpiredError, TimeoutError } from "./errors.ts";
+import { LowestOutstanding } from "./lowest-outstanding.ts";
 
 /** How a client behaves. */
 export interface ConnectOptions {
@@ -120,6 +121,9 @@ export class Client {
   readonly #calls = new Map<number, PendingCall>();
   /** One timer for the oldest call's deadline, rather than one per call. */
   #deadlineTimer: NodeJS.Timeout | null = null;
+  /** Seqs of the commands in flight, for `ackedThrough` (the lowest one still waiting). */
+  readonly #commandSeqs: LowestOutstanding;
+  readonly #isCommandInFlight = (seq: number): boolean => this.#calls.has(seq * 4 + CALL_KEY_COMMAND);
   readonly #waiting: (() => void)[] = [];
   #closed = false;
 
@@ -130,6 +134,8 @@ export class Client {
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 1000;
     this.#inFlightMax = options.inFlightMax ?? 1024;
+    // Room for every call in flight and as many settled ones before the heap is compacted.
+    this.#commandSeqs = new LowestOutstanding({ sizeMax: 2 * this.#inFlightMax + 64 });
     this.#sessionTtlMs = options.sessionTtlMs ?? 10_000;
   }
 
@@ -287,6 +293,7 @@ export class Client {
         frameIds: [],
       };
       this.#calls.set(callKey(call, openNonce !== undefined), call);
+      if (kind === "command" && openNonce === undefined) this.#commandSeqs.add(key, this.#isCommandInFlight);
       this.#deadlineTimer ??= setTimeout(() => this.#expireCalls(), this.#timeoutMs);
       this.#send(call);
     });
@@ -362,11 +369,8 @@ export class Client {
 
   /** Every seq below the lowest one still waiting is done from this client's point of view. */
   #ackedThrough(): number {
-    let lowest = this.#seq + 1;
-    for (const call of this.#calls.values()) {
-      if (call.kind === "command" && call.body?.kind !== "open" && call.key < lowest) lowest = call.key;
-    }
-    return lowest - 1;
+    const lowest = this.#commandSeqs.lowest(this.#isCommandInFlight) ?? this.#seq + 1;
+    return Math.min(lowest, this.#seq + 1) - 1;
   }
 
   #settle(call: PendingCall, reply: Reply | null, error?: Error): void {
@@ -566,9 +570,14 @@ export class Client {
 /** The share of the client's timeout the cluster may keep a call parked. */
 const SERVER_TIMEOUT_SHARE = 0.8;
 
+/** The low bits of a call key that say what the call is. */
+const CALL_KEY_OPEN = 0;
+const CALL_KEY_READ = 1;
+const CALL_KEY_COMMAND = 2;
+
 function callKey(call: PendingCall, open: boolean): number {
   // A number, not a string: this runs three times per call. Keys stay below 2^50 (open nonces < 2^47).
-  return call.key * 4 + (open ? 0 : call.kind === "read" ? 1 : 2);
+  return call.key * 4 + (open ? CALL_KEY_OPEN : call.kind === "read" ? CALL_KEY_READ : CALL_KEY_COMMAND);
 }
 
 /**
