@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { decodeFrame, encodeFrame } from "./frame-codec.ts";
-import { FrameReader, FrameTooLargeError, frameBytes } from "./framer.ts";
+import { FrameReader, FrameTooLargeError, frameLength, framesBytes } from "./framer.ts";
 import type { Frame, FrameErrorCode } from "./frames.ts";
 import { BadFrameError } from "./validate.ts";
 
@@ -21,7 +21,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 /**
  * One TCP connection speaking concoord frames: decodes and validates every frame before handing it on,
  * answers garbage with an `error` frame (and closes when the stream cannot be trusted any more), keeps
- * `TCP_NODELAY` on, and corks the writes of one event-loop turn into one segment.
+ * `TCP_NODELAY` on, and sends the frames of one event-loop turn in one write (one buffer, so the
+ * stream machinery runs once per turn instead of once per frame).
  *
  * @example
  * ```ts
@@ -33,7 +34,9 @@ export class FrameConnection {
   readonly socket: Socket;
   readonly #reader: FrameReader;
   readonly #limits: ConnectionLimits;
-  #corked = false;
+  /** Frames sent during this turn, written together when it ends. */
+  #outbox: Uint8Array[] = [];
+  #outboxBytes = 0;
   #closed = false;
   badFrames = 0;
 
@@ -97,9 +100,9 @@ export class FrameConnection {
     return this.#closed;
   }
 
-  /** Bytes waiting in the send buffer. */
+  /** Bytes waiting to be sent: this turn's frames and the socket's send buffer. */
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.#outboxBytes;
   }
 
   /** Queues a frame; false when the connection is closed or its send buffer is full (the frame is dropped). */
@@ -110,29 +113,37 @@ export class FrameConnection {
 
   /**
    * Queues a frame already encoded with `encodeFrame` (one frame sent to several peers is encoded once);
-   * false when the connection is closed or its send buffer is full.
+   * false when the connection is closed or its send buffer is full. Throws `FrameTooLargeError` for a
+   * payload over `frameBytesMax`.
    */
   sendEncoded(payload: Uint8Array): boolean {
     if (this.#closed || this.socket.destroyed) return false;
-    if (this.socket.writableLength > this.#limits.sendBytesMax) return false;
-    const bytes = frameBytes(payload, this.#limits.frameBytesMax);
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(bytes);
+    if (this.queuedBytes > this.#limits.sendBytesMax) return false;
+    const bytes = frameLength(payload, this.#limits.frameBytesMax);
+    // msgpackr never writes over a payload it returned, so holding it until the turn ends is safe.
+    this.#outbox.push(payload);
+    this.#outboxBytes += bytes;
+    if (this.#outbox.length === 1) process.nextTick(this.#flushOutbox);
     return true;
   }
+
+  /** Writes this turn's frames as one buffer. */
+  readonly #flushOutbox = (): void => {
+    if (this.#outbox.length === 0) return;
+    const payloads = this.#outbox;
+    this.#outbox = [];
+    this.#outboxBytes = 0;
+    if (this.socket.destroyed) return;
+    this.socket.write(framesBytes(payloads, this.#limits.frameBytesMax));
+  };
 
   /** Sends an error frame and closes after it is flushed. */
   fail(code: FrameErrorCode, message: string): void {
     if (this.#closed) return;
     this.send({ t: "error", code, message });
     this.#closed = true;
+    // The error frame (and anything queued before it) goes out before the end of the stream.
+    this.#flushOutbox();
     this.socket.end();
     // A peer that never reads must not keep the socket open forever.
     setTimeout(() => this.socket.destroy(), 1000).unref();

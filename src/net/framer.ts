@@ -40,20 +40,49 @@ export class FrameTooLargeError extends Error {
  * ```
  */
 export function frameBytes(payload: Uint8Array, frameBytesMax: number = LENGTH_MAX): Uint8Array {
+  return framesBytes([payload], frameBytesMax);
+}
+
+/**
+ * Encodes several payloads as consecutive frames in one new buffer (what one `socket.write` sends).
+ * Throws {@link FrameTooLargeError} for a payload over `frameBytesMax`, before copying anything.
+ *
+ * @example
+ * ```ts
+ * framesBytes([new Uint8Array([7]), new Uint8Array([8, 9])]); // [0, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9]
+ * ```
+ */
+export function framesBytes(payloads: readonly Uint8Array[], frameBytesMax: number = LENGTH_MAX): Uint8Array {
+  let total = 0;
+  for (const payload of payloads) total += HEADER_BYTES + checkedLength(payload, frameBytesMax);
+  // A Buffer (pooled when small, not zero-filled): `socket.write` takes it as it is, where a plain
+  // Uint8Array is wrapped in a new Buffer on every write.
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const payload of payloads) {
+    const length = payload.byteLength;
+    // DataView-free big-endian write: `>>> 0` keeps the top byte unsigned for lengths ≥ 2^31.
+    out[at] = (length >>> 24) & 0xff;
+    out[at + 1] = (length >>> 16) & 0xff;
+    out[at + 2] = (length >>> 8) & 0xff;
+    out[at + 3] = length & 0xff;
+    out.set(payload, at + HEADER_BYTES);
+    at += HEADER_BYTES + length;
+  }
+  return out;
+}
+
+/** The bytes a payload takes as a frame; throws {@link FrameTooLargeError} past `frameBytesMax`. */
+export function frameLength(payload: Uint8Array, frameBytesMax: number = LENGTH_MAX): number {
+  return HEADER_BYTES + checkedLength(payload, frameBytesMax);
+}
+
+function checkedLength(payload: Uint8Array, frameBytesMax: number): number {
   const length = payload.byteLength;
   if (length > frameBytesMax || length > LENGTH_MAX) {
     throw new FrameTooLargeError(`frame of ${length} bytes exceeds frameBytesMax ${frameBytesMax}`);
   }
-  // A Buffer (pooled when small, not zero-filled): `socket.write` takes it as it is, where a plain
-  // Uint8Array is wrapped in a new Buffer on every write.
-  const out = Buffer.allocUnsafe(HEADER_BYTES + length);
-  // DataView-free big-endian write: `>>> 0` keeps the top byte unsigned for lengths ≥ 2^31.
-  out[0] = (length >>> 24) & 0xff;
-  out[1] = (length >>> 16) & 0xff;
-  out[2] = (length >>> 8) & 0xff;
-  out[3] = length & 0xff;
-  out.set(payload, HEADER_BYTES);
-  return out;
+  return length;
 }
 
 /**

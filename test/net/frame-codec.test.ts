@@ -14,6 +14,7 @@ import {
   FrameReader,
   FrameTooLargeError,
   frameBytes,
+  framesBytes,
 } from "../../src/net/framer.ts";
 import type { Frame, FrameErrorCode, ObjectInfo, StatusReplyFrame } from "../../src/net/frames.ts";
 import { PROTOCOL_VERSION } from "../../src/net/frames.ts";
@@ -781,6 +782,12 @@ describe("framer", () => {
     assert.deepStrictEqual([...frameBytes(new Uint8Array([7]))], [0, 0, 0, 1, 7]);
     assert.deepStrictEqual([...frameBytes(new Uint8Array(258)).subarray(0, 4)], [0, 0, 1, 2]);
     assert.throws(() => frameBytes(new Uint8Array(11), 10), FrameTooLargeError);
+  });
+
+  it("framesBytes writes the frames one after the other, and refuses an oversized one", () => {
+    assert.deepStrictEqual([...framesBytes(payloads)], [...stream]);
+    assert.deepStrictEqual([...framesBytes([])], []);
+    assert.throws(() => framesBytes([new Uint8Array(1), new Uint8Array(11)], 10), FrameTooLargeError);
   });
 
   it("frames split at every byte boundary", () => {

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+import { connect, createServer } from "node:net";
+import { describe, it } from "node:test";
+import { FrameConnection } from "../../src/net/connection.ts";
+import { encodeFrame } from "../../src/net/frame-codec.ts";
+import { FrameReader } from "../../src/net/framer.ts";
+import type { Frame } from "../../src/net/frames.ts";
+
+const bytesOf = (payloads: readonly Uint8Array[]) => payloads.map((p) => Buffer.from(p));
+
+/** A connected pair over loopback: `ours` wrapped in a FrameConnection, `theirs` raw. */
+async function pair(): Promise<{ conn: FrameConnection; ours: Socket; theirs: Socket; close: () => void }> {
+  let theirs: Socket | null = null;
+  const server = createServer((s) => {
+    theirs = s;
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  const ours = connect({ host: "127.0.0.1", port: address.port });
+  await new Promise<void>((resolve) => ours.once("connect", resolve));
+  for (let i = 0; i < 100 && theirs === null; i++) await new Promise((r) => setTimeout(r, 5));
+  const conn = new FrameConnection(ours, { onFrame: () => {}, onClose: () => {} });
+  return {
+    conn,
+    ours,
+    theirs: theirs!,
+    close: () => {
+      ours.destroy();
+      theirs?.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Everything `socket` receives until it ends, split into frames. */
+function receiveAll(socket: Socket): Promise<Uint8Array[]> {
+  const reader = new FrameReader({ frameBytesMax: 1 << 20 });
+  const payloads: Uint8Array[] = [];
+  return new Promise((resolve) => {
+    socket.on("data", (chunk: Buffer) => payloads.push(...reader.push(chunk)));
+    socket.on("end", () => resolve(payloads));
+    socket.on("close", () => resolve(payloads));
+  });
+}
+
+describe("FrameConnection", () => {
+  it("sends the frames of one turn in one write, in order", async () => {
+    const { conn, ours, theirs, close } = await pair();
+    try {
+      const writes: number[] = [];
+      const write = ours.write.bind(ours);
+      ours.write = ((chunk: Uint8Array, ...rest: never[]) => {
+        writes.push(chunk.byteLength);
+        return write(chunk, ...rest);
+      }) as typeof ours.write;
+      const received = receiveAll(theirs);
+      const frames: Frame[] = [1, 2, 3].map((id) => ({ t: "status", id }));
+      for (const frame of frames) assert.equal(conn.send(frame), true);
+      assert.equal(writes.length, 0, "nothing is written before the turn ends");
+      assert.ok(conn.queuedBytes > 0, "queued frames count against the send limit");
+      await new Promise((r) => setImmediate(r));
+      assert.equal(writes.length, 1, "one write for the turn");
+      ours.end();
+      const payloads = await received;
+      assert.deepEqual(bytesOf(payloads), bytesOf(frames.map(encodeFrame)));
+    } finally {
+      close();
+    }
+  });
+
+  it("fail sends the error frame, after what was queued, before ending the stream", async () => {
+    const { conn, theirs, close } = await pair();
+    try {
+      const received = receiveAll(theirs);
+      conn.send({ t: "status", id: 9 });
+      conn.fail("BadFrame", "test");
+      const payloads = await received;
+      assert.deepEqual(
+        bytesOf(payloads),
+        bytesOf(
+          [
+            { t: "status", id: 9 },
+            { t: "error", code: "BadFrame", message: "test" },
+          ].map((f) => encodeFrame(f as Frame)),
+        ),
+      );
+    } finally {
+      close();
+    }
+  });
+});
