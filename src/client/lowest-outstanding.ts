@@ -28,7 +28,12 @@ export class LowestOutstanding {
 
   add(value: number, isOutstanding: (value: number) => boolean): void {
     if (this.#heap.length >= this.#sizeMax) {
-      this.#heap = this.#heap.filter(isOutstanding).sort((a, b) => a - b);
+      // Rebuilt from the distinct outstanding numbers (a sorted array is a heap); a number can be in
+      // twice when it settled and was added again before the first entry reached the top.
+      const kept = new Set(this.#heap.filter(isOutstanding));
+      kept.add(value);
+      this.#heap = [...kept].sort((a, b) => a - b);
+      return;
     }
     const heap = this.#heap;
     heap.push(value);

@@ -7,13 +7,15 @@
  * `undefined` (msgpackr encodes `undefined` as an extension, so the key comes back with `undefined`).
  * `-0` comes back as `0`.
  *
- * Peer messages carry each batch (of accepts, learns and promises) as its bytes, a msgpack value inside
+ * Commands, reads and replies with a result travel as arrays (see `compact-frames.ts`). Peer messages
+ * carry each batch (of accepts, learns and promises) as its bytes, a msgpack value inside
  * the frame (see `encoding/batch-bytes.ts`): a batch is encoded once by the leader, and a follower writes
  * the bytes it received to its log.
  */
 import { Packr, Unpackr } from "msgpackr";
 import type { Batch } from "../core/command.ts";
 import { decodeBatchBytes, encodedBatch, rememberBatchBytes } from "../encoding/batch-bytes.ts";
+import { compactFrame, expandCompactFrame } from "./compact-frames.ts";
 import type { Frame } from "./frames.ts";
 import { BadFrameError, validateFrame } from "./validate.ts";
 
@@ -41,7 +43,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
  * ```
  */
 export function encodeFrame(frame: Frame): Uint8Array {
-  return packr.pack(withBatchBytes(frame));
+  return packr.pack(compactFrame(frame) ?? withBatchBytes(frame));
 }
 
 /** The frame as it goes on the wire: the batches of peer messages replaced by their bytes. */
@@ -128,6 +130,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     // absurd nesting) means the same thing to the peer: this is not a frame.
     throw new BadFrameError("", `not a msgpack value: ${errorText(error)}`);
   }
+  if (Array.isArray(value)) value = expandCompactFrame(value);
   const batches = decodeBatches(value);
   const frame = validateFrame(value);
   // Only now are they known to be batches: tie each to the bytes it came in, for the log.

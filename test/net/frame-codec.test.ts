@@ -572,6 +572,34 @@ describe("frame codec", () => {
     }
   });
 
+  it("sends commands, reads and replies with a result as arrays, and still takes their map form", () => {
+    for (const [name, length] of [
+      ["command (op)", 7],
+      ["read", 3],
+      ["reply (result)", 3],
+    ] as const) {
+      const frame = frames[name]!;
+      const wire = rawPackr.unpack(encodeFrame(frame)) as unknown[];
+      assert.ok(Array.isArray(wire) && wire.length === length, `${name} travels as an array of ${length}`);
+      assert.deepStrictEqual(decodeFrame(encodeFrame(frame)), frame);
+      assert.deepStrictEqual(decodeFrame(rawPackr.pack(frame)), frame, `${name} as a map`);
+    }
+    const withTimeout: Frame = { t: "command", id: 3, command: { ...opCommand, timeoutMs: 4000 } };
+    assert.deepStrictEqual(decodeFrame(encodeFrame(withTimeout)), withTimeout);
+  });
+
+  it("refuses an array that is no compact frame, and checks a compact frame's fields", () => {
+    for (const value of [[], ["c", 1], ["x", 1, 2], [1, 2, 3]]) {
+      const error = decodeOrBadFrame(rawPackr.pack(value));
+      assert.ok(error instanceof BadFrameError, JSON.stringify(value));
+      assert.match(error.message, /is not a compact frame/);
+    }
+    const badSeq = decodeOrBadFrame(rawPackr.pack(["c", 5, 1, -1, 0, new Uint8Array([1]), null]));
+    assert.ok(badSeq instanceof BadFrameError);
+    assert.equal(badSeq.path, "command.command.seq");
+    assert.equal(badSeq.requestId, 5, "the error can still be matched to its request");
+  });
+
   it("refuses a peer batch that is not bytes, or not msgpack, naming where", () => {
     const entry = (value: unknown) =>
       rawPackr.pack({
