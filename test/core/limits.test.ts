@@ -201,3 +201,50 @@ describe("limits", () => {
     assert.equal(h.result(r), 7);
   });
 });
+
+describe("snapshotLogBytesMax", () => {
+  /** Each increment is one slot of `batchBytes` 16 + 32 + its op's length. */
+  const slotBytes = batchBytes({ timeMs: 0, seed: 0, commands: [inc(1, 1)] });
+
+  for (const logBytesMax of [slotBytes * 3, slotBytes * 7]) {
+    it(`snapshots once the executed slots hold ${logBytesMax} bytes, whatever the slot interval`, () => {
+      const h = new Harness({
+        members: 3,
+        limits: { snapshotIntervalSlots: 4096, snapshotLogBytesMax: logBytesMax, batchCommandsMax: 1 },
+      });
+      h.elect(1);
+      const s = h.openSession(1);
+      const snapshotSlots = new Set<number>();
+      for (let seq = 1; seq <= 30; seq++) {
+        h.propose(1, inc(s, seq));
+        h.stabilize();
+        snapshotSlots.add(h.node(1).status().snapshotSlot);
+      }
+      snapshotSlots.delete(0);
+      const slots = [...snapshotSlots].sort((a, b) => a - b);
+      // Thirty increments of slotBytes each, plus the smaller election and session slots before them.
+      const expected = Math.floor((30 * slotBytes) / logBytesMax);
+      assert.ok(
+        slots.length >= expected,
+        `${slots.length} snapshots at slots ${slots}, expected ${expected}`,
+      );
+      // Consecutive snapshots are as far apart as the byte bound allows, never further: no slot limit hit.
+      const gaps = slots.slice(1).map((slot, i) => slot - slots[i]!);
+      assert.ok(
+        gaps.every((gap) => gap === logBytesMax / slotBytes),
+        `gaps ${gaps}`,
+      );
+    });
+  }
+
+  it("with the default bound a short run takes no snapshot (the slot interval is 4096)", () => {
+    const h = new Harness({ members: 3, limits: { batchCommandsMax: 1 } });
+    h.elect(1);
+    const s = h.openSession(1);
+    for (let seq = 1; seq <= 30; seq++) {
+      h.propose(1, inc(s, seq));
+      h.stabilize();
+    }
+    assert.equal(h.node(1).status().snapshotSlot, 0);
+  });
+});
