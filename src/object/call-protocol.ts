@@ -39,7 +39,9 @@ export type CallResult =
  * ```
  */
 export function encodeCall(call: CallOp): Uint8Array {
-  return encodeValue({ object: call.object, method: call.method, args: [...call.args] });
+  // An array, not a map: every replica decodes every call, and without the field names that is about a
+  // third faster (and the op a third smaller in the log). Maps are still read (see `decodeCall`).
+  return packWire([call.object, call.method, toWire([...call.args], "$.args")]);
 }
 
 /**
@@ -52,9 +54,12 @@ export function encodeCall(call: CallOp): Uint8Array {
  */
 export function decodeCall(bytes: Uint8Array): CallOp {
   const value = decodeOrThrow(bytes, "BadCall");
-  if (!isPlainRecord(value))
-    throw new ObjectCallError("BadCall", "a call must be a map of object, method, args");
-  const { object, method, args } = value;
+  let object: unknown;
+  let method: unknown;
+  let args: unknown;
+  if (Array.isArray(value) && value.length === 3) [object, method, args] = value;
+  else if (isPlainRecord(value)) ({ object, method, args } = value);
+  else throw new ObjectCallError("BadCall", "a call must be [object, method, args] (or a map of them)");
   if (typeof object !== "string") throw new ObjectCallError("BadCall", "the call's object is not a string");
   if (typeof method !== "string") throw new ObjectCallError("BadCall", "the call's method is not a string");
   if (!Array.isArray(args)) throw new ObjectCallError("BadCall", "the call's args are not an array");
@@ -75,15 +80,23 @@ export function encodeResult(result: CallResult): Uint8Array {
     // Most writes return nothing (or a flag): copy those results' bytes instead of encoding them anew.
     const constant = CONSTANT_RESULTS.get(result.value);
     if (constant !== undefined) return constant.slice();
-    // The value is checked on its own so that error paths start at the value (`$.handler`), not the envelope.
-    return packWire({ ok: true, value: toWire(result.value, "$") });
+    return packOk(result.value);
   }
   return encodeValue({ ok: false, error: { name: result.error.name, message: result.error.message } });
 }
 
+/**
+ * An `ok` result is `[value]` (a failed one is a map with `ok: false`): an array, because every replica
+ * encodes every write's result and the client decodes it. The value is checked on its own so that error
+ * paths start at the value (`$.handler`), not the envelope.
+ */
+function packOk(value: unknown): Uint8Array {
+  return packWire([toWire(value, "$")]);
+}
+
 /** The encoded `ok` results of `undefined`, `null`, `true` and `false`, made once by the general path. */
 const CONSTANT_RESULTS: ReadonlyMap<unknown, Uint8Array> = new Map(
-  [undefined, null, true, false].map((value) => [value, packWire({ ok: true, value: toWire(value, "$") })]),
+  [undefined, null, true, false].map((value) => [value, packOk(value)]),
 );
 
 /**
@@ -97,6 +110,8 @@ const CONSTANT_RESULTS: ReadonlyMap<unknown, Uint8Array> = new Map(
  */
 export function decodeResult(bytes: Uint8Array): CallResult {
   const value = decodeOrThrow(bytes, "BadResult");
+  // `[value]` is an ok result; the map form `{ ok: true, value }` is what older logs and snapshots hold.
+  if (Array.isArray(value) && value.length === 1) return { ok: true, value: value[0] };
   if (!isPlainRecord(value) || typeof value.ok !== "boolean")
     throw new ObjectCallError("BadResult", "a result must be a map with a boolean ok");
   if (value.ok) return { ok: true, value: value.value };

@@ -4,6 +4,7 @@ import {
   type CallResult,
   decodeCall,
   decodeResult,
+  decodeValue,
   describeThrown,
   encodeCall,
   encodeResult,
@@ -37,7 +38,10 @@ describe("calls", () => {
       Uint8Array.of(0x92, 0x01),
       Buffer.from("not msgpack at all, just text"),
       encodeValue(42),
-      encodeValue(["counter", "increment", []]),
+      encodeValue(["counter", "increment"]),
+      encodeValue(["counter", "increment", [], 1]),
+      encodeValue([1, "increment", []]),
+      encodeValue(["counter", "increment", "no args"]),
       encodeValue(new Map([["object", "counter"]])),
       encodeValue({ object: "counter", method: "increment" }),
       encodeValue({ object: 1, method: "increment", args: [] }),
@@ -45,6 +49,14 @@ describe("calls", () => {
       encodeValue({ object: "counter", method: "increment", args: { 0: 1 } }),
     ];
     for (const bytes of garbage) assert.throws(() => decodeCall(bytes), isCode("BadCall"), `bytes ${bytes}`);
+  });
+
+  it("encodes [object, method, args], and still reads the map form older logs hold", () => {
+    const op = encodeCall({ object: "counter", method: "add", args: [2] });
+    assert.deepEqual(decodeValue(op), ["counter", "add", [2]]);
+    const older = encodeValue({ object: "counter", method: "add", args: [2] });
+    assert.deepEqual(decodeCall(older), decodeCall(op));
+    assert.deepEqual(decodeCall(op), { object: "counter", method: "add", args: [2] });
   });
 
   it("encoding refuses arguments that are not plain data", () => {
@@ -64,6 +76,13 @@ describe("results", () => {
       { ok: false, error: { name: "InsufficientFunds", message: "ann has 5" } },
     ];
     for (const result of results) assert.deepEqual(decodeResult(encodeResult(result)), result);
+  });
+
+  it("an ok result is [value]; the map form older snapshots hold still decodes", () => {
+    assert.deepEqual(decodeValue(encodeResult({ ok: true, value: 3 })), [3]);
+    assert.deepEqual(decodeResult(encodeValue({ ok: true, value: 3 })), { ok: true, value: 3 });
+    assert.throws(() => decodeResult(encodeValue([1, 2])), isCode("BadResult"));
+    assert.throws(() => decodeResult(encodeValue([])), isCode("BadResult"));
   });
 
   it("constant results decode as themselves, and each encoding is the caller's own copy", () => {
