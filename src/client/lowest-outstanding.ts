@@ -9,9 +9,11 @@
  *
  * @example
  * ```ts
+ * const inFlight = new Set([5, 6]);
  * const seqs = new LowestOutstanding({ sizeMax: 4096 });
- * seqs.add(5); seqs.add(6);
- * seqs.lowest((seq) => seq !== 5); // 6: 5 has settled
+ * for (const seq of inFlight) seqs.add(seq, (s) => inFlight.has(s));
+ * inFlight.delete(5);
+ * seqs.lowest((s) => inFlight.has(s)); // 6: 5 has settled
  * ```
  */
 export class LowestOutstanding {

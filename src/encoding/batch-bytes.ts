@@ -5,8 +5,11 @@
  * into its log without encoding the batch again. Re-encoding every batch for the log was a tenth of a
  * follower's work.
  *
- * The bytes are plain msgpack of the batch object, so a log record that embeds them reads back exactly
- * as if the whole record had been encoded in one go.
+ * The bytes are msgpack of `[timeMs, seed, commands]`, each command that runs an operation as the array
+ * `[clientId, seq, ackedThrough, op, timeoutMs | null]` and any other command as its map: without the
+ * field names a follower decodes a batch in about half the time, and the log holds fewer bytes.
+ * {@link expandBatch} turns that form back into a {@link Batch} (and leaves a batch written as a map, as
+ * older logs hold them, as it is).
  *
  * @module
  */
@@ -39,7 +42,7 @@ export function encodedBatch(batch: Batch): Uint8Array {
   const known = remembered.get(batch);
   if (known !== undefined) return known;
   // A copy: msgpackr's output views a shared slab that a long-lived batch would otherwise pin.
-  const bytes = new Uint8Array(packr.pack(batch));
+  const bytes = new Uint8Array(packr.pack(compactBatch(batch)));
   remembered.set(batch, bytes);
   return bytes;
 }
@@ -56,7 +59,45 @@ export function encodedBatch(batch: Batch): Uint8Array {
  */
 export function decodeBatchBytes(bytes: Uint8Array): unknown {
   // A view of our own: msgpackr caches a DataView as a property of the object it reads.
-  return unpackr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return expandBatch(unpackr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+}
+
+/** Length of a batch's array form, and of an operation command's. */
+const BATCH_FIELDS = 3;
+const OP_COMMAND_FIELDS = 5;
+
+function compactBatch(batch: Batch): unknown[] {
+  return [
+    batch.timeMs,
+    batch.seed,
+    batch.commands.map((c) =>
+      c.body.kind === "op" ? [c.clientId, c.seq, c.ackedThrough, c.body.op, c.timeoutMs ?? null] : c,
+    ),
+  ];
+}
+
+/**
+ * The map form of a decoded batch (unchecked: callers validate it). A value that is not a batch's
+ * array form is returned as it is, so that batches written as maps still read, and garbage is left for
+ * the validator to name.
+ *
+ * @example
+ * ```ts
+ * expandBatch([5, 9, [[1, 2, 1, op, null]]]);
+ * // { timeMs: 5, seed: 9, commands: [{ clientId: 1, seq: 2, ackedThrough: 1, body: { kind: "op", op } }] }
+ * ```
+ */
+export function expandBatch(value: unknown): unknown {
+  if (!Array.isArray(value) || value.length !== BATCH_FIELDS || !Array.isArray(value[2])) return value;
+  const commands = (value[2] as unknown[]).map((c) => {
+    if (!Array.isArray(c) || c.length !== OP_COMMAND_FIELDS) return c;
+    const [clientId, seq, ackedThrough, op, timeoutMs] = c;
+    const command: Record<string, unknown> = { clientId, seq, ackedThrough, body: { kind: "op", op } };
+    // Absent, not undefined: validators count a command's fields.
+    if (timeoutMs !== null) command.timeoutMs = timeoutMs;
+    return command;
+  });
+  return { timeMs: value[0], seed: value[1], commands };
 }
 
 /**

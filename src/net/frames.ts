@@ -4,7 +4,7 @@ import type { Message } from "../core/messages.ts";
 import type { NodeStatus } from "../core/node.ts";
 
 /** The wire protocol's version; a peer or client speaking another one is refused at `hello`. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * Every frame on a concoord TCP connection: a 4-byte big-endian length, then one msgpack value of this

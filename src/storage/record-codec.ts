@@ -2,7 +2,7 @@ import { Packr } from "msgpackr";
 import { assert } from "../core/assert.ts";
 import type { Batch } from "../core/command.ts";
 import type { PersistRecord } from "../core/durable.ts";
-import { encodedBatch } from "../encoding/batch-bytes.ts";
+import { encodedBatch, expandBatch } from "../encoding/batch-bytes.ts";
 import { crc32c } from "./crc32c.ts";
 
 /**
@@ -252,6 +252,10 @@ export function readFrame(bytes: Uint8Array, offset: number, recordBytesMax: num
 function toWalFrame(value: unknown): WalFrame | null {
   if (!Array.isArray(value) || value.length !== 3) return null;
   const [seq, final, record] = value as unknown[];
+  // Batches are embedded in their array form (see `encodedBatch`); older logs hold maps.
+  if (isObject(record) && record.kind === "accept" && isObject(record.pvalue))
+    record.pvalue.value = expandBatch(record.pvalue.value);
+  else if (isObject(record) && record.kind === "decide") record.value = expandBatch(record.value);
   if (!isCount(seq) || (final !== 0 && final !== 1) || !isWalRecord(record)) return null;
   return { seq, final: final === 1, record };
 }
