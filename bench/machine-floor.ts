@@ -2,6 +2,7 @@ import { fork } from "node:child_process";
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
+import { median } from "./stats.ts";
 
 /**
  * What this machine costs before any system does work, measured in the same run as the figures: a
@@ -82,7 +83,7 @@ function measureFdatasync(file: string): number {
       fdatasyncSync(fd);
       samples.push(performance.now() - startMs);
     }
-    return p50(samples);
+    return median(samples);
   } finally {
     closeSync(fd);
     rmSync(file, { force: true });
@@ -109,12 +110,7 @@ async function echoP50(socket: Socket, samples: number, pauseMs: number): Promis
     await echoed;
     times.push(performance.now() - startMs);
   }
-  return p50(times);
-}
-
-function p50(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return median(times);
 }
 
 if (process.argv.includes(ECHO_CHILD_FLAG)) {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./load.ts";
 import { IDLE_PAUSE_MS, type MachineFloor, measureMachineFloor } from "./machine-floor.ts";
+import { median } from "./stats.ts";
 import { ConcoordSystem } from "./systems/concoord.ts";
 import { EtcdSystem } from "./systems/etcd.ts";
 import type { BenchSystem, SystemName } from "./systems/system.ts";
@@ -184,11 +185,6 @@ function describeFloor(floor: MachineFloor): string {
     `loopback round trip between two Node processes p50 ${floor.echoBusyP50Ms.toFixed(3)} ms back to back, ` +
     `${floor.echoIdleP50Ms.toFixed(3)} ms after ${IDLE_PAUSE_MS} ms idle`
   );
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.floor((s.length - 1) / 2)]!;
 }
 
 function medianFigure(runs: readonly Figure[]): Figure {
