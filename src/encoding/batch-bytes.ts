@@ -14,7 +14,7 @@
  * @module
  */
 import { Packr, Unpackr } from "msgpackr";
-import type { Batch } from "../core/command.ts";
+import type { Batch, Command } from "../core/command.ts";
 
 /** Plain maps and arrays, as everywhere else on the wire and in the log (see `frame-codec.ts`). */
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -64,16 +64,39 @@ export function decodeBatchBytes(bytes: Uint8Array): unknown {
 
 /** Length of a batch's array form, and of an operation command's. */
 const BATCH_FIELDS = 3;
-const OP_COMMAND_FIELDS = 5;
+export const OP_COMMAND_FIELDS = 5;
 
 function compactBatch(batch: Batch): unknown[] {
-  return [
-    batch.timeMs,
-    batch.seed,
-    batch.commands.map((c) =>
-      c.body.kind === "op" ? [c.clientId, c.seq, c.ackedThrough, c.body.op, c.timeoutMs ?? null] : c,
-    ),
-  ];
+  return [batch.timeMs, batch.seed, batch.commands.map((c) => opCommandFields(c) ?? c)];
+}
+
+/**
+ * A command that runs an operation as `[clientId, seq, ackedThrough, op, timeoutMs | null]`, or null for
+ * any other command (those keep their map form). The wire's command frames use the same fields.
+ *
+ * @example
+ * ```ts
+ * opCommandFields({ clientId: 1, seq: 2, ackedThrough: 1, body: { kind: "op", op } }); // [1, 2, 1, op, null]
+ * ```
+ */
+export function opCommandFields(c: Command): unknown[] | null {
+  return c.body.kind === "op" ? [c.clientId, c.seq, c.ackedThrough, c.body.op, c.timeoutMs ?? null] : null;
+}
+
+/**
+ * The map form of {@link opCommandFields}' array (unchecked: callers validate it).
+ *
+ * @example
+ * ```ts
+ * opCommandFromFields([1, 2, 1, op, null]); // { clientId: 1, seq: 2, ackedThrough: 1, body: { kind: "op", op } }
+ * ```
+ */
+export function opCommandFromFields(fields: readonly unknown[]): Record<string, unknown> {
+  const [clientId, seq, ackedThrough, op, timeoutMs] = fields;
+  const command: Record<string, unknown> = { clientId, seq, ackedThrough, body: { kind: "op", op } };
+  // Absent, not undefined: validators count a command's fields.
+  if (timeoutMs !== null) command.timeoutMs = timeoutMs;
+  return command;
 }
 
 /**
@@ -89,14 +112,9 @@ function compactBatch(batch: Batch): unknown[] {
  */
 export function expandBatch(value: unknown): unknown {
   if (!Array.isArray(value) || value.length !== BATCH_FIELDS || !Array.isArray(value[2])) return value;
-  const commands = (value[2] as unknown[]).map((c) => {
-    if (!Array.isArray(c) || c.length !== OP_COMMAND_FIELDS) return c;
-    const [clientId, seq, ackedThrough, op, timeoutMs] = c;
-    const command: Record<string, unknown> = { clientId, seq, ackedThrough, body: { kind: "op", op } };
-    // Absent, not undefined: validators count a command's fields.
-    if (timeoutMs !== null) command.timeoutMs = timeoutMs;
-    return command;
-  });
+  const commands = (value[2] as unknown[]).map((c) =>
+    Array.isArray(c) && c.length === OP_COMMAND_FIELDS ? opCommandFromFields(c) : c,
+  );
   return { timeMs: value[0], seed: value[1], commands };
 }
 

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { OP_COMMAND_FIELDS, opCommandFields, opCommandFromFields } from "../encoding/batch-bytes.ts";
 import type { Frame } from "./frames.ts";
 import { BadFrameError } from "./validate.ts";
 
@@ -25,9 +26,8 @@ const REPLY_TAG = "r";
 export function compactFrame(frame: Frame): unknown[] | null {
   switch (frame.t) {
     case "command": {
-      const c = frame.command;
-      if (c.body.kind !== "op") return null;
-      return [COMMAND_TAG, frame.id, c.clientId, c.seq, c.ackedThrough, c.body.op, c.timeoutMs ?? null];
+      const fields = opCommandFields(frame.command);
+      return fields === null ? null : [COMMAND_TAG, frame.id, ...fields];
     }
     case "read":
       return [READ_TAG, frame.id, frame.query];
@@ -44,13 +44,8 @@ export function compactFrame(frame: Frame): unknown[] | null {
  */
 export function expandCompactFrame(value: readonly unknown[]): unknown {
   const tag = value[0];
-  if (tag === COMMAND_TAG && value.length === 7) {
-    const [, id, clientId, seq, ackedThrough, op, timeoutMs] = value;
-    const command: Record<string, unknown> = { clientId, seq, ackedThrough, body: { kind: "op", op } };
-    // Absent, not undefined: the validator counts a command's fields.
-    if (timeoutMs !== null) command.timeoutMs = timeoutMs;
-    return { t: "command", id, command };
-  }
+  if (tag === COMMAND_TAG && value.length === 2 + OP_COMMAND_FIELDS)
+    return { t: "command", id: value[1], command: opCommandFromFields(value.slice(2)) };
   if (tag === READ_TAG && value.length === 3) return { t: "read", id: value[1], query: value[2] };
   if (tag === REPLY_TAG && value.length === 3)
     return { t: "reply", id: value[1], reply: { ok: true, result: value[2] } };
