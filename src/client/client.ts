@@ -123,7 +123,7 @@ export class Client {
   #deadlineTimer: NodeJS.Timeout | null = null;
   /** Seqs of the commands in flight, for `ackedThrough` (the lowest one still waiting). */
   readonly #commandSeqs: LowestOutstanding;
-  readonly #isCommandInFlight = (seq: number): boolean => this.#calls.has(seq * 4 + CALL_KEY_COMMAND);
+  readonly #isCommandInFlight = (seq: number): boolean => this.#calls.has(keyOfCall(seq, CALL_KEY_COMMAND));
   readonly #waiting: (() => void)[] = [];
   #closed = false;
 
@@ -576,8 +576,12 @@ const CALL_KEY_READ = 1;
 const CALL_KEY_COMMAND = 2;
 
 function callKey(call: PendingCall, open: boolean): number {
+  return keyOfCall(call.key, open ? CALL_KEY_OPEN : call.kind === "read" ? CALL_KEY_READ : CALL_KEY_COMMAND);
+}
+
+function keyOfCall(key: number, kindBits: number): number {
   // A number, not a string: this runs three times per call. Keys stay below 2^50 (open nonces < 2^47).
-  return call.key * 4 + (open ? CALL_KEY_OPEN : call.kind === "read" ? CALL_KEY_READ : CALL_KEY_COMMAND);
+  return key * 4 + kindBits;
 }
 
 /**

@@ -33,13 +33,13 @@ const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
 /**
- * Encodes a frame as one msgpack value (the payload of a frame; add the length prefix with `frameBytes`).
+ * Encodes a frame as one msgpack value (the payload of a frame; add the length prefix with `framesBytes`).
  * The result may be a `Buffer` viewing msgpackr's pooled output buffer; it is never overwritten later.
  *
  * @example
  * ```ts
  * const payload = encodeFrame({ t: "status", id: 1 });
- * socket.write(frameBytes(payload));
+ * socket.write(framesBytes([payload]));
  * ```
  */
 export function encodeFrame(frame: Frame): Uint8Array {

@@ -28,28 +28,14 @@ export class FrameTooLargeError extends Error {
 }
 
 /**
- * Encodes one payload as a frame: 4-byte big-endian length, then the payload, in one new buffer. One
- * buffer (rather than a `[header, payload]` pair) costs a copy, but it is one `socket.write` and one
- * segment, and callers can check the frame's size in one place. Pass `frameBytesMax` to refuse a payload
- * the peer would refuse anyway, before copying it.
- *
- * @example
- * ```ts
- * socket.write(frameBytes(encodeFrame({ t: "status", id: 1 })));
- * frameBytes(new Uint8Array([7])); // Uint8Array [0, 0, 0, 1, 7]
- * ```
- */
-export function frameBytes(payload: Uint8Array, frameBytesMax: number = LENGTH_MAX): Uint8Array {
-  return framesBytes([payload], frameBytesMax);
-}
-
-/**
- * Encodes several payloads as consecutive frames in one new buffer (what one `socket.write` sends).
- * Throws {@link FrameTooLargeError} for a payload over `frameBytesMax`, before copying anything.
+ * Encodes payloads as consecutive frames — each a 4-byte big-endian length, then the payload — in one
+ * new buffer, what one `socket.write` sends. Pass `frameBytesMax` to refuse a payload the peer would
+ * refuse anyway: {@link FrameTooLargeError} is thrown before anything is copied.
  *
  * @example
  * ```ts
  * framesBytes([new Uint8Array([7]), new Uint8Array([8, 9])]); // [0, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9]
+ * socket.write(framesBytes([encodeFrame({ t: "status", id: 1 })]));
  * ```
  */
 export function framesBytes(payloads: readonly Uint8Array[], frameBytesMax: number = LENGTH_MAX): Uint8Array {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { connect } from "../../src/client/client.ts";
 import { RemoteError } from "../../src/client/errors.ts";
 import { decodeFrame, encodeFrame } from "../../src/net/frame-codec.ts";
-import { frameBytes } from "../../src/net/framer.ts";
+import { framesBytes } from "../../src/net/framer.ts";
 import type { Frame } from "../../src/net/frames.ts";
 import { PROTOCOL_VERSION } from "../../src/net/frames.ts";
 import { ProcessCluster, ROOT, runCli } from "./process-cluster.ts";
@@ -39,7 +39,7 @@ async function rawConnection(
 }
 
 function send(socket: Socket, frame: Frame): void {
-  socket.write(frameBytes(encodeFrame(frame)));
+  socket.write(framesBytes([encodeFrame(frame)]));
 }
 
 async function until(check: () => boolean, ms = 3000): Promise<void> {
@@ -97,7 +97,7 @@ describe("bad input leaves the node serving", { timeout: 120_000 }, () => {
     send(socket, { t: "hello", v: PROTOCOL_VERSION, role: "client" });
     await until(() => frames.length >= 1);
     assert.equal(frames[0]?.t, "welcome");
-    socket.write(frameBytes(new Uint8Array([0x81, 0xa1, 0x74, 0xa5, 0x62, 0x6f, 0x67, 0x75, 0x73]))); // {t: "bogus"}
+    socket.write(framesBytes([new Uint8Array([0x81, 0xa1, 0x74, 0xa5, 0x62, 0x6f, 0x67, 0x75, 0x73])])); // {t: "bogus"}
     await until(() => frames.length >= 2);
     assert.equal(frames[1]?.t, "error");
     send(socket, { t: "status", id: 5 });

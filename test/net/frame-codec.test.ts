@@ -13,7 +13,6 @@ import {
   FRAME_BYTES_MAX_DEFAULT,
   FrameReader,
   FrameTooLargeError,
-  frameBytes,
   framesBytes,
 } from "../../src/net/framer.ts";
 import type { Frame, FrameErrorCode, ObjectInfo, StatusReplyFrame } from "../../src/net/frames.ts";
@@ -804,12 +803,12 @@ describe("framer", () => {
     new Uint8Array(300).fill(7),
     new Uint8Array([9]),
   ];
-  const stream = concat(payloads.map((p) => frameBytes(p)));
+  const stream = concat(payloads.map((p) => framesBytes([p])));
 
-  it("frameBytes writes a 4-byte big-endian length, then the payload", () => {
-    assert.deepStrictEqual([...frameBytes(new Uint8Array([7]))], [0, 0, 0, 1, 7]);
-    assert.deepStrictEqual([...frameBytes(new Uint8Array(258)).subarray(0, 4)], [0, 0, 1, 2]);
-    assert.throws(() => frameBytes(new Uint8Array(11), 10), FrameTooLargeError);
+  it("a frame is a 4-byte big-endian length, then the payload", () => {
+    assert.deepStrictEqual([...framesBytes([new Uint8Array([7])])], [0, 0, 0, 1, 7]);
+    assert.deepStrictEqual([...framesBytes([new Uint8Array(258)]).subarray(0, 4)], [0, 0, 1, 2]);
+    assert.throws(() => framesBytes([new Uint8Array(11)], 10), FrameTooLargeError);
   });
 
   it("framesBytes writes the frames one after the other, and refuses an oversized one", () => {
@@ -840,7 +839,7 @@ describe("framer", () => {
         fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 10 }),
         fc.array(fc.nat(), { maxLength: 10 }),
         (parts, cuts) => {
-          const bytes = concat(parts.map((p) => frameBytes(p)));
+          const bytes = concat(parts.map((p) => framesBytes([p])));
           const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
           const reader = new FrameReader({ frameBytesMax: 40 });
           const got: Uint8Array[] = [];
@@ -860,7 +859,7 @@ describe("framer", () => {
   it("many frames in one chunk", () => {
     const many = Array.from({ length: 10_000 }, (_, i) => encodeFrame({ t: "status", id: i }));
     const reader = new FrameReader({ frameBytesMax: FRAME_BYTES_MAX_DEFAULT });
-    const got = reader.push(concat(many.map((p) => frameBytes(p))));
+    const got = reader.push(concat(many.map((p) => framesBytes([p]))));
     assert.equal(got.length, many.length);
     assert.deepStrictEqual(decodeFrame(got[9_999]!), { t: "status", id: 9_999 });
     assert.equal(reader.pendingBytes, 0);
@@ -868,7 +867,7 @@ describe("framer", () => {
 
   it("a large frame in many small chunks is joined once", () => {
     const payload = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
-    const bytes = frameBytes(payload);
+    const bytes = framesBytes([payload]);
     const reader = new FrameReader({ frameBytesMax: FRAME_BYTES_MAX_DEFAULT });
     const got: Uint8Array[] = [];
     for (let at = 0; at < bytes.length; at += 100) got.push(...reader.push(bytes.subarray(at, at + 100)));
@@ -889,12 +888,12 @@ describe("framer", () => {
     );
     // Exactly frameBytesMax is fine.
     const ok = new FrameReader({ frameBytesMax: 100 });
-    assert.equal(ok.push(frameBytes(new Uint8Array(100)))[0]!.byteLength, 100);
+    assert.equal(ok.push(framesBytes([new Uint8Array(100)]))[0]!.byteLength, 100);
   });
 
   it("holds at most one partial frame", () => {
     const reader = new FrameReader({ frameBytesMax: 100 });
-    const bytes = frameBytes(new Uint8Array(100));
+    const bytes = framesBytes([new Uint8Array(100)]);
     reader.push(bytes.subarray(0, 103));
     assert.equal(reader.pendingBytes, 99);
     assert.equal(reader.push(bytes.subarray(103)).length, 1);
