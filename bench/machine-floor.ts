@@ -33,18 +33,29 @@ const ECHO_IDLE_SAMPLES = 60;
 /** The pause before each idle echo: long enough for an idle core to halt. */
 export const IDLE_PAUSE_MS = 10;
 /** A probe that takes longer than this has failed (a wedged echo process, a stalled disk). */
-const PROBE_TIMEOUT_MS = 30_000;
+export const PROBE_TIMEOUT_MS = 30_000;
 
 const ECHO_CHILD_FLAG = "--machine-floor-echo";
 
-/** Measures the floor; the echo partner is a child process this function starts and ends by pid. */
-export async function measureMachineFloor(options: { dataDir: string }): Promise<MachineFloor> {
+/**
+ * Measures the floor; the echo partner is a child process this function starts and ends by pid. Past
+ * `probeTimeoutMs` (default {@link PROBE_TIMEOUT_MS}) the partner is killed and the promise rejects.
+ */
+export async function measureMachineFloor(options: {
+  dataDir: string;
+  probeTimeoutMs?: number;
+}): Promise<MachineFloor> {
+  const probeTimeoutMs = options.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
   const fdatasyncP50Ms = measureFdatasync(join(options.dataDir, `floor-${process.pid}.bin`));
   const child = fork(new URL(import.meta.url).pathname, [ECHO_CHILD_FLAG], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
     execArgv: ["--import", "tsx"],
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), PROBE_TIMEOUT_MS);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, probeTimeoutMs);
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (m) => resolve((m as { port: number }).port));
@@ -63,6 +74,9 @@ export async function measureMachineFloor(options: { dataDir: string }): Promise
     } finally {
       socket.destroy();
     }
+  } catch (error) {
+    if (timedOut) throw new Error(`the machine-floor probe took over ${probeTimeoutMs} ms`);
+    throw error;
   } finally {
     clearTimeout(timer);
     if (child.exitCode === null) child.kill("SIGTERM");
@@ -96,15 +110,19 @@ async function echoP50(socket: Socket, samples: number, pauseMs: number): Promis
   for (let i = 0; i < samples; i++) {
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     const startMs = performance.now();
-    const echoed = new Promise<void>((resolve) => {
+    const echoed = new Promise<void>((resolve, reject) => {
       let received = 0;
+      // A partner that dies (or is killed past the timeout) ends the wait instead of leaving it hanging.
+      const onClose = () => reject(new Error("the echo process closed the connection"));
       const onData = (chunk: Buffer) => {
         received += chunk.length;
         if (received < payload.length) return;
         socket.off("data", onData);
+        socket.off("close", onClose);
         resolve();
       };
       socket.on("data", onData);
+      socket.once("close", onClose);
     });
     socket.write(payload);
     await echoed;

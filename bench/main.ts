@@ -84,7 +84,8 @@ async function main(argv: string[]): Promise<number> {
       systems.push(system);
     }
     if (!systems.some((s) => s.name === "concoord")) throw new Error("concoord did not start");
-    const floor = await measureMachineFloor({ dataDir: dataRoot });
+    // The floor is context for the figures, not one of them: a failed probe is said, and the runs go on.
+    const floor = await measureMachineFloor({ dataDir: dataRoot }).catch((error: Error) => error);
     console.log(`bench: ${describeFloor(floor)}`);
     const figures = new Map<string, Map<SystemName, Figure[]>>();
     const failovers = new Map<SystemName, FailoverResult[]>();
@@ -179,7 +180,8 @@ function describe(r: LoadResult): string {
   return `${r.opsPerSec.toFixed(0)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.cpuMsPer1k.toFixed(0)} CPU ms/1k, ${r.failed} failed`;
 }
 
-function describeFloor(floor: MachineFloor): string {
+function describeFloor(floor: MachineFloor | Error): string {
+  if (floor instanceof Error) return `machine floor: not measured (${floor.message})`;
   return (
     `machine floor, measured before the runs: fdatasync of a 200-byte overwrite p50 ${floor.fdatasyncP50Ms.toFixed(3)} ms; ` +
     `loopback round trip between two Node processes p50 ${floor.echoBusyP50Ms.toFixed(3)} ms back to back, ` +
