@@ -187,8 +187,8 @@ export class ReplicatedState {
     }
     session.lastActiveMs = this.#clockMs;
     if (command.ackedThrough > session.ackedThrough) {
+      forgetAcknowledged(session.replies, session.ackedThrough, command.ackedThrough);
       session.ackedThrough = command.ackedThrough;
-      for (const seq of session.replies.keys()) if (seq <= command.ackedThrough) session.replies.delete(seq);
     }
     if (command.seq <= session.ackedThrough) {
       return { ok: false, error: "SessionExpired", message: `seq ${command.seq} was already acknowledged` };
@@ -242,7 +242,9 @@ export class ReplicatedState {
   #complete(clientId: number, seq: number, reply: Reply): void {
     const session = this.#sessions.get(clientId);
     if (!session?.parked.delete(seq)) return;
-    session.replies.set(seq, reply);
+    // Only replies the client may still ask for are kept: `forgetAcknowledged` relies on none being at or
+    // below `ackedThrough` (a client may acknowledge past a call of its own that is still parked).
+    if (seq > session.ackedThrough) session.replies.set(seq, reply);
     this.#outcomes.push({ clientId, seq, reply });
   }
 
@@ -428,4 +430,18 @@ export class ReplicatedState {
       ...snapshot.sessions.map((s) => s.lastActiveMs + s.ttlMs + 1),
     );
   }
+}
+
+/**
+ * Drops the cached replies of seqs in `(fromSeq, throughSeq]`. Every command of a pipelined client moves
+ * its acknowledgement on, so scanning the whole cache each time cost a node O(calls in flight) per
+ * command; walking whichever is shorter — the newly acknowledged range or the cache — costs O(1) per
+ * reply over time, and a client that acknowledges far ahead in one step costs no more than its cache.
+ */
+function forgetAcknowledged(replies: Map<number, Reply>, fromSeq: number, throughSeq: number): void {
+  if (throughSeq - fromSeq <= replies.size) {
+    for (let seq = fromSeq + 1; seq <= throughSeq; seq++) replies.delete(seq);
+    return;
+  }
+  for (const seq of replies.keys()) if (seq <= throughSeq) replies.delete(seq);
 }
