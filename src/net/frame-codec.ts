@@ -15,6 +15,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import type { Batch } from "../core/command.ts";
 import { decodeBatchBytes, encodedBatch, rememberBatchBytes } from "../encoding/batch-bytes.ts";
+import { unpackCopying } from "../encoding/unpack-copying.ts";
 import { compactFrame, expandCompactFrame } from "./compact-frames.ts";
 import type { Frame } from "./frames.ts";
 import { BadFrameError, validateFrame } from "./validate.ts";
@@ -118,13 +119,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function decodeFrame(bytes: Uint8Array): Frame {
-  // A fresh plain view, for two reasons: msgpackr caches a `dataView` property on the object it decodes
-  // (we do not want to mutate the caller's buffer), and binary values are sliced with the source's
-  // species, so a Buffer source would yield Buffers where the types promise plain Uint8Arrays.
-  const source = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Never the caller's object as the source: msgpackr would store a `dataView` property on it, and a
+  // Buffer source would yield Buffers where the types promise plain Uint8Arrays (see unpackCopying).
   let value: unknown;
   try {
-    value = unpackr.unpack(source);
+    value = unpackCopying(unpackr, bytes);
   } catch (error) {
     // Anything msgpackr throws (truncation, unknown extension, non-string map key, stack overflow on
     // absurd nesting) means the same thing to the peer: this is not a frame.

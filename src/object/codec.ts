@@ -1,4 +1,5 @@
 import { addExtension, Packr } from "msgpackr";
+import { unpackCopying } from "../encoding/unpack-copying.ts";
 import { NotEncodableError } from "./errors.ts";
 
 /**
@@ -87,10 +88,8 @@ export function encodeValue(value: unknown, root = "$"): Uint8Array {
  * ```
  */
 export function decodeValue(bytes: Uint8Array): unknown {
-  // A view of our own: msgpackr caches a DataView as a property of the buffer it reads, and the caller's
-  // bytes (a command in the log, a snapshot) should come back untouched.
-  const value: unknown = packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  return value;
+  // The caller's bytes (a command in the log, a snapshot) come back untouched (see unpackCopying).
+  return unpackCopying(packr, bytes);
 }
 
 /**

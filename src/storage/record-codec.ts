@@ -3,6 +3,7 @@ import { assert } from "../core/assert.ts";
 import type { Batch } from "../core/command.ts";
 import type { PersistRecord } from "../core/durable.ts";
 import { encodedBatch, expandBatch } from "../encoding/batch-bytes.ts";
+import { unpackCopying } from "../encoding/unpack-copying.ts";
 import { crc32c } from "./crc32c.ts";
 
 /**
@@ -121,8 +122,8 @@ export function encodeValue(value: unknown): Uint8Array {
  * ```
  */
 export function decodeValue(bytes: Uint8Array): unknown {
-  // A Buffer input would make msgpackr return Buffers; a plain view makes it return Uint8Arrays.
-  return packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  // Never a Buffer source (which would make msgpackr return Buffers): a plain view or the scratch copy.
+  return unpackCopying(packr, bytes);
 }
 
 /**
