@@ -66,6 +66,16 @@ export interface NodeStatus {
   readonly clockMs: number;
 }
 
+/** A leader's commit point as a follower heard it (see `PaxosNode#heardCommit`). */
+interface HeardCommit {
+  readonly leaderId: number;
+  readonly ballot: Ballot;
+  commitThrough: number;
+  compactThrough: number;
+  /** Whether a `ready()` already put it off because it had records to persist. */
+  putOff: boolean;
+}
+
 /**
  * One concoord node: acceptor, replica and (when elected) leader of Multi-Paxos after "Paxos Made
  * Moderately Complex". It is pure and synchronous: inputs are `tick`, `step`, `propose` and `read`;
@@ -111,6 +121,12 @@ export class PaxosNode {
   /** Requests this node must answer, by `(clientId, seq)`. */
   readonly #routes = new RequestRoutes();
   #pumpWanted = false;
+  /**
+   * The leader's latest commit point, heard with an accept or a heartbeat and not yet learned. A follower
+   * acknowledges an accept before it applies what the accept's commit point decided: the acknowledgement
+   * is on the leader's (and its client's) critical path, the application is not. See `ready()`.
+   */
+  #heardCommit: HeardCommit | null = null;
   /** Snapshots being sent, by learner (bounded by SNAPSHOT_TRANSFERS_MAX). */
   readonly #transfers = new Map<number, Snapshot>();
   /** A snapshot being received in parts. */
@@ -325,13 +341,17 @@ export class PaxosNode {
       this.#pumpWanted = false;
       this.#pump();
     }
+    const heard = this.#heardCommit;
+    // Put off by one `ready()` at most, so that a follower under steady load still applies.
+    if (heard !== null && (this.#outbox.persist.length === 0 || heard.putOff)) this.#learnHeardCommit();
+    else if (heard !== null) heard.putOff = true;
     if (this.#outbox.persist.length > 0) this.#persistCommit();
     return this.#outbox.drain();
   }
 
-  /** True when `ready()` would return something. */
+  /** True when `ready()` would return something (or learn a commit point it put off). */
   hasReady(): boolean {
-    return this.#pumpWanted || !this.#outbox.empty;
+    return this.#pumpWanted || this.#heardCommit !== null || !this.#outbox.empty;
   }
 
   status(): NodeStatus {
@@ -837,8 +857,7 @@ export class PaxosNode {
     const current = this.#followLeader(message.ballot);
     this.#outbox.send(from, this.#acceptor.onAccept(message.ballot, message.entries));
     if (!current) return;
-    this.#acceptor.compact(Math.min(message.compactThrough, message.commitThrough));
-    this.#learnCommit(from, message.ballot, message.commitThrough);
+    this.#hearCommit(from, message);
   }
 
   #onHeartbeat(from: number, message: HeartbeatMessage): void {
@@ -846,14 +865,40 @@ export class PaxosNode {
       this.#outbox.send(from, { type: "nack", ballot: message.ballot, promised: this.#acceptor.promised });
       return;
     }
-    this.#acceptor.compact(Math.min(message.compactThrough, message.commitThrough));
-    this.#learnCommit(from, message.ballot, message.commitThrough);
+    this.#hearCommit(from, message);
     this.#outbox.send(from, {
       type: "heartbeat-ack",
       ballot: message.ballot,
       readRound: message.readRound,
       snapshotSlot: findMember(this.#state.latestConfig(), this.id)?.replica ? this.#snapshotSlot : -1,
     });
+  }
+
+  /** Notes the commit point of an accept or heartbeat from the leader this node follows (see `#heardCommit`). */
+  #hearCommit(leaderId: number, message: AcceptMessage | HeartbeatMessage): void {
+    const heard = this.#heardCommit;
+    if (heard !== null && heard.leaderId === leaderId && ballotsEqual(heard.ballot, message.ballot)) {
+      heard.commitThrough = Math.max(heard.commitThrough, message.commitThrough);
+      heard.compactThrough = Math.max(heard.compactThrough, message.compactThrough);
+      return;
+    }
+    // Another leader's word: what the previous one said is learned first, not dropped.
+    if (heard !== null) this.#learnHeardCommit();
+    this.#heardCommit = {
+      leaderId,
+      ballot: message.ballot,
+      commitThrough: message.commitThrough,
+      compactThrough: message.compactThrough,
+      putOff: false,
+    };
+  }
+
+  #learnHeardCommit(): void {
+    const heard = this.#heardCommit;
+    assert(heard !== null, "no commit point to learn");
+    this.#heardCommit = null;
+    this.#acceptor.compact(Math.min(heard.compactThrough, heard.commitThrough));
+    this.#learnCommit(heard.leaderId, heard.ballot, heard.commitThrough);
   }
 
   /**

@@ -214,6 +214,8 @@ export class SimNode {
       }
       this.disk.sync(batch);
       this.#release(ready);
+      // As the host does after a sync: what the core put off until its messages were out comes next.
+      this.#flush();
     };
     this.#queue.at(this.#syncFreeAtMs, complete);
   }
