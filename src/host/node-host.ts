@@ -185,12 +185,18 @@ export class NodeHost {
         const ready = this.#core.ready();
         // Accepts and heartbeats to peers, and replies, go while this node's own sync runs (see Ready).
         for (const { to, message } of ready.early) this.#sendPeer(to, message);
+        let repliedTo: FrameConnection | null = null;
         for (const { requestId, reply } of ready.replies) {
           const pending = this.#requests.get(requestId);
           if (!pending) continue;
           this.#forget(requestId, pending.conn);
           pending.conn.send({ t: "reply", id: pending.clientRequestId, reply });
+          if (pending.conn !== repliedTo) repliedTo?.flush();
+          repliedTo = pending.conn;
         }
+        // The sync below holds this thread: what may go before it leaves now, not when the turn ends.
+        repliedTo?.flush();
+        if (ready.early.length > 0) for (const link of this.#peers.values()) link.flush();
         const appendStartMs = performance.now();
         await this.#options.storage.append(ready.persist);
         this.#noteAppend(performance.now() - appendStartMs, ready.persist.length);
@@ -493,6 +499,11 @@ class PeerLink {
 
   get connected(): boolean {
     return this.#conn !== null && !this.#conn.closed;
+  }
+
+  /** Writes the frames queued for this peer now (see {@link FrameConnection.flush}). */
+  flush(): void {
+    this.#conn?.flush();
   }
 
   /** Sends a frame encoded with `encodeFrame`; false when not connected or the peer is too slow. */

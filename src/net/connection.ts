@@ -123,12 +123,15 @@ export class FrameConnection {
     // msgpackr never writes over a payload it returned, so holding it until the turn ends is safe.
     this.#outbox.push(payload);
     this.#outboxBytes += bytes;
-    if (this.#outbox.length === 1) process.nextTick(this.#flushOutbox);
+    if (this.#outbox.length === 1) process.nextTick(this.flush);
     return true;
   }
 
-  /** Writes this turn's frames as one buffer. */
-  readonly #flushOutbox = (): void => {
+  /**
+   * Writes the frames queued so far as one buffer. They go by themselves when the current turn ends; a
+   * caller about to block the thread (a node's log sync) calls this first so they travel meanwhile.
+   */
+  readonly flush = (): void => {
     if (this.#outbox.length === 0) return;
     const payloads = this.#outbox;
     this.#outbox = [];
@@ -143,7 +146,7 @@ export class FrameConnection {
     this.send({ t: "error", code, message });
     this.#closed = true;
     // The error frame (and anything queued before it) goes out before the end of the stream.
-    this.#flushOutbox();
+    this.flush();
     this.socket.end();
     // A peer that never reads must not keep the socket open forever.
     setTimeout(() => this.socket.destroy(), 1000).unref();
