@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { type BarePipelineFigure, measureBarePipeline } from "./bare-pipeline.ts";
 import type { LoadResult } from "./load.ts";
 import { IDLE_PAUSE_MS, type MachineFloor, measureMachineFloor } from "./machine-floor.ts";
 import { median } from "./stats.ts";
@@ -17,6 +18,9 @@ Starts a three-member concoord cluster, a three-member etcd cluster and a three-
 on loopback (data dirs on disk, fsync on), drives them with the same Node load generator, and writes
 bench/results/latest.md and latest.json. --quick: 1 s per workload, one run, concoord and etcd only
 (written to bench/results/quick.*). A missing anchor is skipped with a line saying so.`;
+
+/** The bare pipeline's concurrencies: those of the put figures. */
+const BARE_CONCURRENCIES = [1, 64, 256];
 
 /** A run in which other processes used more than this share of one core is run again. */
 const FOREIGN_CPU_SHARE_MAX = 0.25;
@@ -89,7 +93,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(`bench: ${describeFloor(floor)}`);
     const figures = new Map<string, Map<SystemName, Figure[]>>();
     const failovers = new Map<SystemName, FailoverResult[]>();
+    const bareRuns: BarePipelineFigure[][] = [];
     for (let run = 0; run < runs; run++) {
+      // The ceiling, once per run, so that it meets the same state of the machine as the figures.
+      const bare = await measureBarePipeline({
+        dataDir: dataRoot,
+        concurrencies: BARE_CONCURRENCIES,
+        durationMs: quick ? 300 : 2000,
+      }).catch((error: Error) => error);
+      if (bare instanceof Error)
+        console.log(`bench: run ${run + 1} bare pipeline: not measured (${bare.message})`);
+      else bareRuns.push(bare);
       for (const { workload, concurrency } of FIGURES) {
         // Interleave the systems, in a rotating order, so that drift in the machine hits all alike.
         const order = systems.map((_, i) => systems[(i + run) % systems.length]!);
@@ -120,7 +134,9 @@ async function main(argv: string[]): Promise<number> {
     const base = quick ? "quick" : "latest";
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(report.json, null, 2)}\n`);
     const header = `# Benchmark (${quick ? "quick: " : ""}${runs} run(s) × ${seconds} s per workload, median)\n\n`;
-    writeFileSync(join(outDir, `${base}.md`), `${header}${report.markdown}\n\n${describeFloor(floor)}\n`);
+    const context = `${describeFloor(floor)}\n\n${describeBare(bareRuns, figures)}`;
+    writeFileSync(join(outDir, `${base}.md`), `${header}${report.markdown}\n\n${context}\n`);
+    console.log(`bench: ${describeBare(bareRuns, figures)}`);
     console.log(`\n${report.markdown}`);
     console.log(`bench: wrote bench/results/${base}.md and ${base}.json`);
     return report.broken ? 1 : 0;
@@ -186,6 +202,35 @@ function describeFloor(floor: MachineFloor | Error): string {
     `machine floor, measured before the runs: fdatasync of a 200-byte overwrite p50 ${floor.fdatasyncP50Ms.toFixed(3)} ms; ` +
     `loopback round trip between two Node processes p50 ${floor.echoBusyP50Ms.toFixed(3)} ms back to back, ` +
     `${floor.echoIdleP50Ms.toFixed(3)} ms after ${IDLE_PAUSE_MS} ms idle`
+  );
+}
+
+/**
+ * The bare pipeline's medians over the runs, beside concoord's put figures of the same runs: how far
+ * concoord is from what plain Node does on this machine with no consensus, encoding or application.
+ */
+function describeBare(
+  bareRuns: readonly BarePipelineFigure[][],
+  figures: Map<string, Map<SystemName, Figure[]>>,
+): string {
+  if (bareRuns.length === 0) return "bare pipeline: not measured";
+  const parts = BARE_CONCURRENCIES.map((concurrency, i) => {
+    const at = bareRuns.map((run) => run[i]!);
+    const bare = {
+      opsPerSec: median(at.map((f) => f.opsPerSec)),
+      p50Ms: median(at.map((f) => f.p50Ms)),
+      cpuUsPerOp: median(at.map((f) => f.serverCpuUsPerOp)),
+    };
+    const put = figures.get(`put/${concurrency}`)?.get("concoord");
+    const ours = put ? medianFigure(put) : null;
+    const beside = ours
+      ? ` (concoord: ${ours.opsPerSec.toFixed(0)} ops/s, p50 ${ours.p50Ms.toFixed(2)} ms, ${ours.cpuMsPer1k.toFixed(1)} µs)`
+      : "";
+    return `C=${concurrency} ${bare.opsPerSec.toFixed(0)} ops/s, p50 ${bare.p50Ms.toFixed(2)} ms, ${bare.cpuUsPerOp.toFixed(1)} µs server CPU per op${beside}`;
+  });
+  return (
+    `bare pipeline (plain Node: a leader batching each event-loop turn, two followers, one write and fdatasync per batch on each, ` +
+    `answers once the leader and one follower are durable; median of ${bareRuns.length} run(s)): ${parts.join("; ")}`
   );
 }
 

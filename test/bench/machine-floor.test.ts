@@ -1,34 +1,15 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { measureMachineFloor } from "../../bench/machine-floor.ts";
+import { childrenWithFlag, settleChildren } from "./child-processes.ts";
 
-/**
- * This process's echo partners, if any were left behind (other children, such as the TypeScript
- * loader's compiler service, are not the probe's).
- */
-function children(): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        const args = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-        return parent === process.pid && args.includes("--machine-floor-echo");
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 100 && children().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
-}
+const FLAG = "--machine-floor-echo";
+const children = () => childrenWithFlag(FLAG);
+const settle = () => settleChildren(FLAG);
 
 describe("machine floor", () => {
   it("measures a sync and loopback round trips, idle ones slower than none, and ends its partner", async () => {
