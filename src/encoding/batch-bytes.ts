@@ -15,6 +15,7 @@
  */
 import { Packr, Unpackr } from "msgpackr";
 import type { Batch, Command } from "../core/command.ts";
+import { MsgpackWriter } from "./msgpack-writer.ts";
 
 /** Plain maps and arrays, as everywhere else on the wire and in the log (see `frame-codec.ts`). */
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -41,10 +42,26 @@ const remembered = new WeakMap<Batch, Uint8Array>();
 export function encodedBatch(batch: Batch): Uint8Array {
   const known = remembered.get(batch);
   if (known !== undefined) return known;
-  // A copy: msgpackr's output views a shared slab that a long-lived batch would otherwise pin.
-  const bytes = new Uint8Array(packr.pack(compactBatch(batch)));
+  const bytes = writeBatch(batch);
   remembered.set(batch, bytes);
   return bytes;
+}
+
+/** Writes are synchronous and taken at once, so one writer serves every batch. */
+const writer = new MsgpackWriter();
+
+/** The batch's bytes, a copy of their own (a long-lived batch must not pin a shared slab). */
+function writeBatch(batch: Batch): Uint8Array {
+  writer.reset();
+  writer.array(BATCH_FIELDS);
+  writer.number(batch.timeMs);
+  writer.number(batch.seed);
+  writer.array(batch.commands.length);
+  for (const command of batch.commands) {
+    // Other commands (sessions, keepalives, membership changes) are rare and keep their map form.
+    if (!writeOpCommandFields(writer, command)) writer.raw(packr.pack(command));
+  }
+  return writer.take();
 }
 
 /**
@@ -66,25 +83,40 @@ export function decodeBatchBytes(bytes: Uint8Array): unknown {
 const BATCH_FIELDS = 3;
 export const OP_COMMAND_FIELDS = 5;
 
-function compactBatch(batch: Batch): unknown[] {
-  return [batch.timeMs, batch.seed, batch.commands.map((c) => opCommandFields(c) ?? c)];
-}
-
 /**
- * A command that runs an operation as `[clientId, seq, ackedThrough, op, timeoutMs | null]`, or null for
- * any other command (those keep their map form). The wire's command frames use the same fields.
+ * Writes a command that runs an operation as `[clientId, seq, ackedThrough, op, timeoutMs | null]` and
+ * returns true, or writes nothing and returns false for any other command (those keep their map form).
+ * The wire's command frames use the same fields.
  *
  * @example
  * ```ts
- * opCommandFields({ clientId: 1, seq: 2, ackedThrough: 1, body: { kind: "op", op } }); // [1, 2, 1, op, null]
+ * writeOpCommandFields(writer, { clientId: 1, seq: 2, ackedThrough: 1, body: { kind: "op", op } }); // [1, 2, 1, op, nil]
  * ```
  */
-export function opCommandFields(c: Command): unknown[] | null {
-  return c.body.kind === "op" ? [c.clientId, c.seq, c.ackedThrough, c.body.op, c.timeoutMs ?? null] : null;
+export function writeOpCommandFields(w: MsgpackWriter, c: Command): boolean {
+  if (c.body.kind !== "op") return false;
+  w.array(OP_COMMAND_FIELDS);
+  return writeOpCommandItems(w, c);
 }
 
 /**
- * The map form of {@link opCommandFields}' array (unchecked: callers validate it).
+ * The items of {@link writeOpCommandFields}' array without its header, for an array that holds them
+ * among others (a command frame puts its tag and id first). False, with nothing written, for a command
+ * that runs no operation.
+ */
+export function writeOpCommandItems(w: MsgpackWriter, c: Command): boolean {
+  if (c.body.kind !== "op") return false;
+  w.number(c.clientId);
+  w.number(c.seq);
+  w.number(c.ackedThrough);
+  w.bytes(c.body.op);
+  if (c.timeoutMs === undefined) w.nil();
+  else w.number(c.timeoutMs);
+  return true;
+}
+
+/**
+ * The map form of {@link writeOpCommandFields}' array (unchecked: callers validate it).
  *
  * @example
  * ```ts

@@ -8,13 +8,14 @@
  *
  * @example
  * ```ts
- * compactFrame({ t: "read", id: 7, query }); // ["q", 7, query]
+ * writeCompactFrame(writer, { t: "read", id: 7, query }); // writes ["q", 7, query]
  * expandCompactFrame(["q", 7, query]);       // { t: "read", id: 7, query }
  * ```
  *
  * @module
  */
-import { OP_COMMAND_FIELDS, opCommandFields, opCommandFromFields } from "../encoding/batch-bytes.ts";
+import { OP_COMMAND_FIELDS, opCommandFromFields, writeOpCommandItems } from "../encoding/batch-bytes.ts";
+import type { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import type { Frame } from "./frames.ts";
 import { BadFrameError } from "./validate.ts";
 
@@ -22,19 +23,40 @@ const COMMAND_TAG = "c";
 const READ_TAG = "q";
 const REPLY_TAG = "r";
 
-/** The array form of `frame`, or null when it travels as a map. */
-export function compactFrame(frame: Frame): unknown[] | null {
+/**
+ * Writes the array form of `frame` and returns true, or writes nothing and returns false for a frame
+ * that travels as a map.
+ *
+ * @example
+ * ```ts
+ * if (writeCompactFrame(writer, frame)) payload = writer.take();
+ * ```
+ */
+export function writeCompactFrame(w: MsgpackWriter, frame: Frame): boolean {
   switch (frame.t) {
     case "command": {
-      const fields = opCommandFields(frame.command);
-      return fields === null ? null : [COMMAND_TAG, frame.id, ...fields];
+      if (frame.command.body.kind !== "op") return false;
+      // The tag and id, then the command's own fields spliced in: one flat array of 2 + 5 items.
+      w.array(2 + OP_COMMAND_FIELDS);
+      w.string(COMMAND_TAG);
+      w.number(frame.id);
+      return writeOpCommandItems(w, frame.command);
     }
     case "read":
-      return [READ_TAG, frame.id, frame.query];
+      w.array(3);
+      w.string(READ_TAG);
+      w.number(frame.id);
+      w.bytes(frame.query);
+      return true;
     case "reply":
-      return frame.reply.ok && "result" in frame.reply ? [REPLY_TAG, frame.id, frame.reply.result] : null;
+      if (!frame.reply.ok || !("result" in frame.reply)) return false;
+      w.array(3);
+      w.string(REPLY_TAG);
+      w.number(frame.id);
+      w.bytes(frame.reply.result);
+      return true;
     default:
-      return null;
+      return false;
   }
 }
 

@@ -15,8 +15,9 @@
 import { Packr, Unpackr } from "msgpackr";
 import type { Batch } from "../core/command.ts";
 import { decodeBatchBytes, encodedBatch, rememberBatchBytes } from "../encoding/batch-bytes.ts";
+import { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import { unpackCopying } from "../encoding/unpack-copying.ts";
-import { compactFrame, expandCompactFrame } from "./compact-frames.ts";
+import { expandCompactFrame, writeCompactFrame } from "./compact-frames.ts";
 import type { Frame } from "./frames.ts";
 import { BadFrameError, validateFrame } from "./validate.ts";
 
@@ -44,8 +45,13 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
  * ```
  */
 export function encodeFrame(frame: Frame): Uint8Array {
-  return packr.pack(compactFrame(frame) ?? withBatchBytes(frame));
+  writer.reset();
+  if (writeCompactFrame(writer, frame)) return writer.take();
+  return packr.pack(withBatchBytes(frame));
 }
+
+/** Frames are written synchronously and taken at once, so one writer serves them all. */
+const writer = new MsgpackWriter();
 
 /** The frame as it goes on the wire: the batches of peer messages replaced by their bytes. */
 function withBatchBytes(frame: Frame): unknown {

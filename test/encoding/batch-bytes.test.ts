@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Packr } from "msgpackr";
 import type { Batch } from "../../src/core/command.ts";
 import {
   decodeBatchBytes,
@@ -32,6 +33,18 @@ describe("batch bytes", () => {
     const decoded = decodeBatchBytes(bytes) as Batch;
     const op = decoded.commands[0]!.body as { op: Uint8Array };
     assert.equal(op.op.buffer, bytes.buffer, "a decoded op views the batch's bytes, not a copy");
+  });
+
+  it("are the bytes msgpackr writes for the batch's array form, as logs written before hold them", () => {
+    const packr = new Packr({ useRecords: false, variableMapSize: true });
+    const arrayForm = [
+      batch.timeMs,
+      batch.seed,
+      batch.commands.map((c) =>
+        c.body.kind === "op" ? [c.clientId, c.seq, c.ackedThrough, c.body.op, c.timeoutMs ?? null] : c,
+      ),
+    ];
+    assert.deepEqual(Buffer.from(encodedBatch({ ...batch })), Buffer.from(packr.pack(arrayForm)));
   });
 
   it("encodes a batch once, and reuses the bytes a batch was decoded from", () => {

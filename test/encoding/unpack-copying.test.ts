@@ -23,21 +23,16 @@ addExtension({
 
 test("decodes what msgpackr decodes, small inputs and large, and leaves the caller's bytes alone", () => {
   fc.assert(
-    fc.property(
-      fc.jsonValue(),
-      fc.uint8Array({ maxLength: 200 }),
-      fc.boolean(),
-      (value, blob, onHeap) => {
-        const encoded = packr.pack([value, blob]);
-        // Small arrays made by `slice` live on V8's heap, the case the scratch copy is for.
-        const bytes = onHeap ? new Uint8Array(encoded).slice() : new Uint8Array(encoded);
-        const before = Uint8Array.from(bytes);
-        const decoded = unpackCopying(packr, bytes) as [unknown, Uint8Array];
-        assert.deepEqual(decoded, packr.unpack(new Uint8Array(encoded)));
-        assert.deepEqual(bytes, before);
-        assert.equal(Object.hasOwn(bytes, "dataView"), false);
-      },
-    ),
+    fc.property(fc.jsonValue(), fc.uint8Array({ maxLength: 200 }), fc.boolean(), (value, blob, onHeap) => {
+      const encoded = packr.pack([value, blob]);
+      // Small arrays made by `slice` live on V8's heap, the case the scratch copy is for.
+      const bytes = onHeap ? new Uint8Array(encoded).slice() : new Uint8Array(encoded);
+      const before = Uint8Array.from(bytes);
+      const decoded = unpackCopying(packr, bytes) as [unknown, Uint8Array];
+      assert.deepEqual(decoded, packr.unpack(new Uint8Array(encoded)));
+      assert.deepEqual(bytes, before);
+      assert.equal(Object.hasOwn(bytes, "dataView"), false);
+    }),
     { numRuns: 300 },
   );
 });
