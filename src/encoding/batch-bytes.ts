@@ -15,6 +15,7 @@
  */
 import { Packr, Unpackr } from "msgpackr";
 import type { Batch, Command } from "../core/command.ts";
+import { MsgpackReader, NOT_NATURAL } from "./msgpack-reader.ts";
 import { MsgpackWriter } from "./msgpack-writer.ts";
 
 /** Plain maps and arrays, as everywhere else on the wire and in the log (see `frame-codec.ts`). */
@@ -75,8 +76,75 @@ function writeBatch(batch: Batch): Uint8Array {
  * ```
  */
 export function decodeBatchBytes(bytes: Uint8Array): unknown {
+  const batch = readOpBatch(bytes);
+  if (batch !== null) {
+    checkedBatches.add(batch);
+    return batch;
+  }
   // A view of our own: msgpackr caches a DataView as a property of the object it reads.
   return expandBatch(unpackr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+}
+
+/** Batches read by {@link readOpBatch}: every field already checked as the wire's validator would. */
+const checkedBatches = new WeakSet<object>();
+
+/**
+ * True for a batch that {@link decodeBatchBytes} read field by field, whose every field it checked as
+ * the wire's validator does (so the validator need not walk its commands again).
+ *
+ * @example
+ * ```ts
+ * if (isCheckedBatch(value)) return value as Batch;
+ * ```
+ */
+export function isCheckedBatch(value: unknown): boolean {
+  return typeof value === "object" && value !== null && checkedBatches.has(value);
+}
+
+/**
+ * A batch of operation commands only, in the array form {@link writeBatch} writes, read field by field
+ * with each op viewing `bytes`; null for anything else (other commands, another encoder's choices,
+ * garbage), which msgpackr and the validator then read and judge.
+ */
+function readOpBatch(bytes: Uint8Array): Batch | null {
+  const r = new MsgpackReader(bytes);
+  if (r.arrayLength() !== BATCH_FIELDS) return null;
+  const timeMs = r.finite();
+  const seed = r.natural();
+  const count = r.arrayLength();
+  if (timeMs === undefined || seed === NOT_NATURAL || count < 0) return null;
+  const commands: Command[] = [];
+  for (let i = 0; i < count; i++) {
+    if (r.arrayLength() !== OP_COMMAND_FIELDS) return null;
+    const command = readOpCommandItems(r, false);
+    if (command === null) return null;
+    commands.push(command);
+  }
+  return r.atEnd() ? { timeMs, seed, commands } : null;
+}
+
+/**
+ * Reads the items {@link writeOpCommandItems} writes: a command that runs an operation, or null when the
+ * next items are not exactly those. The op views the reader's input, or is a copy of its own with `copy`
+ * (a command frame's op must not pin the socket chunk it arrived in).
+ *
+ * @example
+ * ```ts
+ * const command = readOpCommandItems(reader, true); // after the frame's tag and id
+ * ```
+ */
+export function readOpCommandItems(r: MsgpackReader, copy: boolean): Command | null {
+  const clientId = r.natural();
+  const seq = r.natural();
+  const ackedThrough = r.natural();
+  const view = r.bytesView();
+  if (clientId === NOT_NATURAL || seq === NOT_NATURAL || ackedThrough === NOT_NATURAL || view === null)
+    return null;
+  const op = copy ? view.slice() : view;
+  if (r.nil()) return { clientId, seq, ackedThrough, body: { kind: "op", op } };
+  const timeoutMs = r.natural();
+  if (timeoutMs === NOT_NATURAL) return null;
+  return { clientId, seq, ackedThrough, body: { kind: "op", op }, timeoutMs };
 }
 
 /** Length of a batch's array form, and of an operation command's. */

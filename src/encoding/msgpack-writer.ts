@@ -75,6 +75,8 @@ export class MsgpackWriter {
 
   /** A UTF-8 string. */
   string(value: string): void {
+    // Short ASCII strings (frame tags, keys) byte by byte: Buffer's UTF-8 path costs more than the copy.
+    if (value.length < 0x20 && this.#asciiFixstr(value)) return;
     const length = Buffer.byteLength(value);
     this.#reserve(5 + length);
     if (length < 0x20) this.#buffer[this.#position++] = 0xa0 | length;
@@ -117,6 +119,22 @@ export class MsgpackWriter {
   /** Forgets what was written since the last `take()` (after a failed encoding). */
   reset(): void {
     this.#position = 0;
+  }
+
+  /** Writes `value` as a fixstr if it is ASCII; otherwise writes nothing and returns false. */
+  #asciiFixstr(value: string): boolean {
+    const length = value.length;
+    this.#reserve(1 + length);
+    const b = this.#buffer;
+    const start = this.#position;
+    b[start] = 0xa0 | length;
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return false;
+      b[start + 1 + i] = code;
+    }
+    this.#position = start + 1 + length;
+    return true;
   }
 
   #u8u16(tag: number, value: number): void {

@@ -14,9 +14,15 @@
  *
  * @module
  */
-import { OP_COMMAND_FIELDS, opCommandFromFields, writeOpCommandItems } from "../encoding/batch-bytes.ts";
+import {
+  OP_COMMAND_FIELDS,
+  opCommandFromFields,
+  readOpCommandItems,
+  writeOpCommandItems,
+} from "../encoding/batch-bytes.ts";
+import { MsgpackReader, NOT_NATURAL } from "../encoding/msgpack-reader.ts";
 import type { MsgpackWriter } from "../encoding/msgpack-writer.ts";
-import type { Frame } from "./frames.ts";
+import type { CommandFrame, Frame } from "./frames.ts";
 import { BadFrameError } from "./validate.ts";
 
 const COMMAND_TAG = "c";
@@ -58,6 +64,27 @@ export function writeCompactFrame(w: MsgpackWriter, frame: Frame): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * A command frame in its array form, read field by field from its payload with every field checked as
+ * the validator checks it (the op is a copy of its own); null for any other payload, which msgpackr and
+ * the validator then read and judge.
+ *
+ * @example
+ * ```ts
+ * const frame = readCompactCommand(payload) ?? validateFrame(expandCompactFrame(unpack(payload)));
+ * ```
+ */
+export function readCompactCommand(payload: Uint8Array): CommandFrame | null {
+  // Most frames a follower reads are not commands: one byte tells, before any reader is made.
+  if (payload[0] !== 0x90 + 2 + OP_COMMAND_FIELDS) return null;
+  const r = new MsgpackReader(payload);
+  if (r.arrayLength() !== 2 + OP_COMMAND_FIELDS || !r.char(COMMAND_TAG)) return null;
+  const id = r.natural();
+  if (id === NOT_NATURAL) return null;
+  const command = readOpCommandItems(r, true);
+  return command !== null && r.atEnd() ? { t: "command", id, command } : null;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { Batch } from "../core/command.ts";
 import { decodeBatchBytes, encodedBatch, rememberBatchBytes } from "../encoding/batch-bytes.ts";
 import { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import { unpackCopying } from "../encoding/unpack-copying.ts";
-import { expandCompactFrame, writeCompactFrame } from "./compact-frames.ts";
+import { expandCompactFrame, readCompactCommand, writeCompactFrame } from "./compact-frames.ts";
 import type { Frame } from "./frames.ts";
 import { BadFrameError, validateFrame } from "./validate.ts";
 
@@ -125,6 +125,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function decodeFrame(bytes: Uint8Array): Frame {
+  // The most common frame a leader reads, read field by field; anything else takes the general path.
+  const command = readCompactCommand(bytes);
+  if (command !== null) return command;
   // Never the caller's object as the source: msgpackr would store a `dataView` property on it, and a
   // Buffer source would yield Buffers where the types promise plain Uint8Arrays (see unpackCopying).
   let value: unknown;

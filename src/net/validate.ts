@@ -18,6 +18,7 @@ import type { Batch, Command, CommandBody, ErrorCode, Reply } from "../core/comm
 import type { ConfChange, Config, Member } from "../core/config.ts";
 import type { Message, PValue, SlotValue } from "../core/messages.ts";
 import type { ConfigEpoch, SessionState, Snapshot } from "../core/snapshot.ts";
+import { isCheckedBatch } from "../encoding/batch-bytes.ts";
 import type { Frame, FrameErrorCode, ObjectInfo } from "./frames.ts";
 
 /** Longest array accepted anywhere in a frame; far above any real message, far below a memory problem. */
@@ -394,6 +395,8 @@ function command(value: unknown, key: Segment): Command {
 }
 
 function batch(value: unknown, key: Segment): Batch {
+  // A batch read field by field from its bytes was checked field by field as it was read.
+  if (isCheckedBatch(value)) return value as Batch;
   const o = object(value, key);
   try {
     finite(o.timeMs, "timeMs");

@@ -1,0 +1,127 @@
+/**
+ * A strict msgpack reader for the fixed shapes every command passes through (a batch of operations, a
+ * client's command frame), the reading side of {@link MsgpackWriter}. It reads one expected item at a
+ * time and answers "not that" instead of throwing, so that a caller can try the fast reading first and
+ * hand anything unexpected — another shape, another encoder's choices, garbage — to msgpackr and the
+ * validator, which name what is wrong. Every item it accepts is one the validator accepts too: a number
+ * read as a natural is a non-negative safe integer, a finite number is finite.
+ *
+ * @example
+ * ```ts
+ * const r = new MsgpackReader(bytes);
+ * if (r.arrayLength() === 2 && (n = r.natural()) >= 0 && r.atEnd()) use(n); else slowPath(bytes);
+ * ```
+ *
+ * @module
+ */
+
+/** What {@link MsgpackReader.natural} returns for anything that is not a non-negative safe integer. */
+export const NOT_NATURAL = -1;
+
+/** Reads items from `bytes` front to back. */
+export class MsgpackReader {
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  #position = 0;
+
+  constructor(bytes: Uint8Array) {
+    // Views of a Buffer would be Buffers: byte strings come out as plain Uint8Arrays, as msgpackr's do.
+    this.#bytes =
+      Object.getPrototypeOf(bytes) === Uint8Array.prototype
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** True when every byte was read. */
+  atEnd(): boolean {
+    return this.#position === this.#bytes.length;
+  }
+
+  /** The length of an array header, or -1 for anything else. */
+  arrayLength(): number {
+    const tag = this.#tag();
+    if (tag >= 0x90 && tag <= 0x9f) return tag & 0x0f;
+    if (tag === 0xdc) return this.#fixed(2) ? this.#view.getUint16(this.#position - 2) : -1;
+    if (tag === 0xdd) return this.#fixed(4) ? this.#view.getUint32(this.#position - 4) : -1;
+    return -1;
+  }
+
+  /** A non-negative safe integer, in any integer or float width, or {@link NOT_NATURAL}. */
+  natural(): number {
+    const value = this.#number();
+    return value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : NOT_NATURAL;
+  }
+
+  /** A finite number, in any integer or float width, or undefined. */
+  finite(): number | undefined {
+    const value = this.#number();
+    return value !== undefined && Number.isFinite(value) ? value : undefined;
+  }
+
+  /** True (and the item read) when the next item is nil; false, with nothing read, otherwise. */
+  nil(): boolean {
+    if (this.#bytes[this.#position] !== 0xc0) return false;
+    this.#position++;
+    return true;
+  }
+
+  /** A byte string as a view of the input (not a copy), or null for anything else. */
+  bytesView(): Uint8Array | null {
+    const tag = this.#tag();
+    let length: number;
+    if (tag === 0xc4 && this.#fixed(1)) length = this.#bytes[this.#position - 1]!;
+    else if (tag === 0xc5 && this.#fixed(2)) length = this.#view.getUint16(this.#position - 2);
+    else if (tag === 0xc6 && this.#fixed(4)) length = this.#view.getUint32(this.#position - 4);
+    else return null;
+    if (!this.#fixed(length)) return null;
+    return this.#bytes.subarray(this.#position - length, this.#position);
+  }
+
+  /** True (and the item read) when the next item is the one-character string `char` (ASCII). */
+  char(char: string): boolean {
+    if (this.#bytes[this.#position] !== 0xa1 || this.#bytes[this.#position + 1] !== char.charCodeAt(0))
+      return false;
+    this.#position += 2;
+    return true;
+  }
+
+  #number(): number | undefined {
+    const tag = this.#tag();
+    if (tag < 0x80) return tag;
+    if (tag >= 0xe0) return tag - 0x100;
+    const view = this.#view;
+    switch (tag) {
+      case 0xcc:
+        return this.#fixed(1) ? this.#bytes[this.#position - 1] : undefined;
+      case 0xcd:
+        return this.#fixed(2) ? view.getUint16(this.#position - 2) : undefined;
+      case 0xce:
+        return this.#fixed(4) ? view.getUint32(this.#position - 4) : undefined;
+      case 0xd0:
+        return this.#fixed(1) ? view.getInt8(this.#position - 1) : undefined;
+      case 0xd1:
+        return this.#fixed(2) ? view.getInt16(this.#position - 2) : undefined;
+      case 0xd2:
+        return this.#fixed(4) ? view.getInt32(this.#position - 4) : undefined;
+      case 0xcb:
+        return this.#fixed(8) ? view.getFloat64(this.#position - 8) : undefined;
+      default:
+        // 64-bit integers (bigints or numbers depending on the reader) and float32 (which msgpackr may
+        // round) are left to msgpackr.
+        return undefined;
+    }
+  }
+
+  /** The next byte, consumed; -1 past the end. */
+  #tag(): number {
+    return this.#position < this.#bytes.length ? this.#bytes[this.#position++]! : -1;
+  }
+
+  /** Consumes `n` more bytes if there are that many. */
+  #fixed(n: number): boolean {
+    if (this.#bytes.length - this.#position < n) return false;
+    this.#position += n;
+    return true;
+  }
+}
