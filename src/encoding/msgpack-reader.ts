@@ -18,10 +18,14 @@
 /** What {@link MsgpackReader.natural} returns for anything that is not a non-negative safe integer. */
 export const NOT_NATURAL = -1;
 
+/** Big-endian float64s are read through these (no DataView per reader: making one costs more than a read). */
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Reads items from `bytes` front to back. */
 export class MsgpackReader {
   readonly #bytes: Uint8Array;
-  readonly #view: DataView;
   #position = 0;
 
   constructor(bytes: Uint8Array) {
@@ -30,7 +34,6 @@ export class MsgpackReader {
       Object.getPrototypeOf(bytes) === Uint8Array.prototype
         ? bytes
         : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** True when every byte was read. */
@@ -42,8 +45,8 @@ export class MsgpackReader {
   arrayLength(): number {
     const tag = this.#tag();
     if (tag >= 0x90 && tag <= 0x9f) return tag & 0x0f;
-    if (tag === 0xdc) return this.#fixed(2) ? this.#view.getUint16(this.#position - 2) : -1;
-    if (tag === 0xdd) return this.#fixed(4) ? this.#view.getUint32(this.#position - 4) : -1;
+    if (tag === 0xdc) return this.#fixed(2) ? this.#u16(this.#position - 2) : -1;
+    if (tag === 0xdd) return this.#fixed(4) ? this.#u32(this.#position - 4) : -1;
     return -1;
   }
 
@@ -71,8 +74,8 @@ export class MsgpackReader {
     const tag = this.#tag();
     let length: number;
     if (tag === 0xc4 && this.#fixed(1)) length = this.#bytes[this.#position - 1]!;
-    else if (tag === 0xc5 && this.#fixed(2)) length = this.#view.getUint16(this.#position - 2);
-    else if (tag === 0xc6 && this.#fixed(4)) length = this.#view.getUint32(this.#position - 4);
+    else if (tag === 0xc5 && this.#fixed(2)) length = this.#u16(this.#position - 2);
+    else if (tag === 0xc6 && this.#fixed(4)) length = this.#u32(this.#position - 4);
     else return null;
     if (!this.#fixed(length)) return null;
     return this.#bytes.subarray(this.#position - length, this.#position);
@@ -88,29 +91,45 @@ export class MsgpackReader {
 
   #number(): number | undefined {
     const tag = this.#tag();
-    if (tag < 0x80) return tag;
+    if (tag < 0x80) return tag < 0 ? undefined : tag;
     if (tag >= 0xe0) return tag - 0x100;
-    const view = this.#view;
+    const b = this.#bytes;
     switch (tag) {
       case 0xcc:
-        return this.#fixed(1) ? this.#bytes[this.#position - 1] : undefined;
+        return this.#fixed(1) ? b[this.#position - 1] : undefined;
       case 0xcd:
-        return this.#fixed(2) ? view.getUint16(this.#position - 2) : undefined;
+        return this.#fixed(2) ? this.#u16(this.#position - 2) : undefined;
       case 0xce:
-        return this.#fixed(4) ? view.getUint32(this.#position - 4) : undefined;
+        return this.#fixed(4) ? this.#u32(this.#position - 4) : undefined;
       case 0xd0:
-        return this.#fixed(1) ? view.getInt8(this.#position - 1) : undefined;
+        return this.#fixed(1) ? (b[this.#position - 1]! << 24) >> 24 : undefined;
       case 0xd1:
-        return this.#fixed(2) ? view.getInt16(this.#position - 2) : undefined;
+        return this.#fixed(2) ? (this.#u16(this.#position - 2) << 16) >> 16 : undefined;
       case 0xd2:
-        return this.#fixed(4) ? view.getInt32(this.#position - 4) : undefined;
+        return this.#fixed(4) ? this.#u32(this.#position - 4) | 0 : undefined;
       case 0xcb:
-        return this.#fixed(8) ? view.getFloat64(this.#position - 8) : undefined;
+        return this.#fixed(8) ? this.#f64(this.#position - 8) : undefined;
       default:
         // 64-bit integers (bigints or numbers depending on the reader) and float32 (which msgpackr may
         // round) are left to msgpackr.
         return undefined;
     }
+  }
+
+  #u16(at: number): number {
+    const b = this.#bytes;
+    return (b[at]! << 8) | b[at + 1]!;
+  }
+
+  #u32(at: number): number {
+    const b = this.#bytes;
+    return b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+  }
+
+  #f64(at: number): number {
+    const b = this.#bytes;
+    for (let i = 0; i < 8; i++) float64Bytes[LITTLE_ENDIAN ? 7 - i : i] = b[at + i]!;
+    return float64[0]!;
   }
 
   /** The next byte, consumed; -1 past the end. */
