@@ -196,7 +196,7 @@ export class NodeHost {
         }
         // The sync below holds this thread: what may go before it leaves now, not when the turn ends.
         repliedTo?.flush();
-        if (ready.early.length > 0) for (const link of this.#peers.values()) link.flush();
+        if (ready.early.length > 0) this.#flushPeers();
         const appendStartMs = performance.now();
         await this.#options.storage.append(ready.persist);
         this.#noteAppend(performance.now() - appendStartMs, ready.persist.length);
@@ -205,6 +205,8 @@ export class NodeHost {
           if (to === this.id) this.#core.step(this.id, message);
           else this.#sendPeer(to, message);
         }
+        // Votes leave before the next round of this loop, which may apply a whole batch (see `ready()`).
+        if (ready.messages.length > 0) this.#flushPeers();
       }
     } catch (error) {
       // A failed fsync leaves the file's durable contents unknown: stop rather than acknowledge.
@@ -216,6 +218,10 @@ export class NodeHost {
       this.#flushing = false;
     }
     if (this.#core.hasReady()) this.#scheduleFlush();
+  }
+
+  #flushPeers(): void {
+    for (const link of this.#peers.values()) link.flush();
   }
 
   /**

@@ -69,6 +69,31 @@ describe("FrameConnection", () => {
     }
   });
 
+  it("flush writes what is queued at once, before the thread blocks, and the turn's end adds nothing", async () => {
+    const { conn, ours, theirs, close } = await pair();
+    try {
+      const writes: number[] = [];
+      const write = ours.write.bind(ours);
+      ours.write = ((chunk: Uint8Array, ...rest: never[]) => {
+        writes.push(chunk.byteLength);
+        return write(chunk, ...rest);
+      }) as typeof ours.write;
+      const received = receiveAll(theirs);
+      const frames: Frame[] = [1, 2].map((id) => ({ t: "status", id }));
+      for (const frame of frames) conn.send(frame);
+      conn.flush();
+      assert.equal(writes.length, 1, "written before the turn ends");
+      assert.equal(conn.queuedBytes, ours.writableLength, "nothing left queued in the connection");
+      conn.flush();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(writes.length, 1, "an empty flush, and the turn's end, write nothing more");
+      ours.end();
+      assert.deepEqual(bytesOf(await received), bytesOf(frames.map(encodeFrame)));
+    } finally {
+      close();
+    }
+  });
+
   it("fail sends the error frame, after what was queued, before ending the stream", async () => {
     const { conn, theirs, close } = await pair();
     try {
