@@ -78,6 +78,8 @@ export class NodeHost {
   #nextRequestId = 1;
   #tickTimer: NodeJS.Timeout | null = null;
   #flushScheduled = false;
+  /** Connections a flush round replied on (kept to reuse the set). */
+  readonly #repliedTo = new Set<FrameConnection>();
   /** The peer message encoded last, with its bytes. */
   #encodedPeer: { readonly message: Message; readonly payload: Uint8Array } | null = null;
   #flushing = false;
@@ -185,17 +187,17 @@ export class NodeHost {
         const ready = this.#core.ready();
         // Accepts and heartbeats to peers, and replies, go while this node's own sync runs (see Ready).
         for (const { to, message } of ready.early) this.#sendPeer(to, message);
-        let repliedTo: FrameConnection | null = null;
         for (const { requestId, reply } of ready.replies) {
           const pending = this.#requests.get(requestId);
           if (!pending) continue;
           this.#forget(requestId, pending.conn);
           pending.conn.send({ t: "reply", id: pending.clientRequestId, reply });
-          if (pending.conn !== repliedTo) repliedTo?.flush();
-          repliedTo = pending.conn;
+          this.#repliedTo.add(pending.conn);
         }
-        // The sync below holds this thread: what may go before it leaves now, not when the turn ends.
-        repliedTo?.flush();
+        // The sync below holds this thread: what may go before it leaves now, not when the turn ends
+        // (one write per connection, however the replies interleave).
+        for (const conn of this.#repliedTo) conn.flush();
+        this.#repliedTo.clear();
         if (ready.early.length > 0) this.#flushPeers();
         const appendStartMs = performance.now();
         await this.#options.storage.append(ready.persist);

@@ -120,7 +120,7 @@ export class FrameConnection {
     if (this.#closed || this.socket.destroyed) return false;
     if (this.queuedBytes > this.#limits.sendBytesMax) return false;
     const bytes = frameLength(payload, this.#limits.frameBytesMax);
-    // msgpackr never writes over a payload it returned, so holding it until the turn ends is safe.
+    // encodeFrame never writes over a payload it returned, so holding it until the turn ends is safe.
     this.#outbox.push(payload);
     this.#outboxBytes += bytes;
     if (this.#outbox.length === 1) process.nextTick(this.flush);
