@@ -219,25 +219,35 @@ function readU32(bytes: Uint8Array, offset = 0): number {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(offset);
 }
 
-function runFollower(dir: string, name: string): void {
-  const log = new RoundLog(join(dir, `${name}.log`));
-  const server = createServer((socket) => {
+/**
+ * Serves connections whose frames are handled a turn at a time: `onTurn` gets every frame that arrived
+ * on the connection during one event-loop turn, once, when the turn's input is all read.
+ */
+function serveTurns(onTurn: (socket: Socket, frames: Uint8Array[]) => void): ReturnType<typeof createServer> {
+  return createServer((socket) => {
     socket.setNoDelay(true);
     const reader = new FrameReader({ frameBytesMax: FRAME_BYTES_MAX });
-    let batches: Uint8Array[] = [];
+    let frames: Uint8Array[] = [];
     socket.on("data", (chunk: Buffer) => {
       const arrived = reader.push(chunk);
       if (arrived.length === 0) return;
-      if (batches.length === 0)
+      if (frames.length === 0)
         setImmediate(() => {
-          // Every batch of the turn: one write, one sync, then one write of the acknowledgements.
-          const turn = batches;
-          batches = [];
-          log.appendDurably(framesBytes(turn));
-          socket.write(framesBytes(turn.map((batch) => u32(readU32(batch)))));
+          const turn = frames;
+          frames = [];
+          onTurn(socket, turn);
         });
-      batches.push(...arrived);
+      frames.push(...arrived);
     });
+  });
+}
+
+function runFollower(dir: string, name: string): void {
+  const log = new RoundLog(join(dir, `${name}.log`));
+  const server = serveTurns((socket, batches) => {
+    // Every batch of the turn: one write, one sync, then one write of the acknowledgements.
+    log.appendDurably(framesBytes(batches));
+    socket.write(framesBytes(batches.map((batch) => u32(readU32(batch)))));
   });
   server.listen(0, "127.0.0.1", () => report(server));
   process.on("exit", () => log.close());
@@ -271,29 +281,16 @@ function runLeader(dir: string, followerPorts: readonly number[]): void {
     });
     return socket;
   });
-  const server = createServer((client) => {
-    client.setNoDelay(true);
-    const reader = new FrameReader({ frameBytesMax: FRAME_BYTES_MAX });
-    let requests: Uint8Array[] = [];
-    client.on("data", (chunk: Buffer) => {
-      const arrived = reader.push(chunk);
-      if (arrived.length === 0) return;
-      if (requests.length === 0)
-        setImmediate(() => {
-          const turn = requests;
-          requests = [];
-          const seq = nextSeq++;
-          const batch = framesBytes([Buffer.concat([u32(seq), ...turn])]);
-          // Out to the followers first, so that their syncs overlap this process's own.
-          for (const follower of followers) follower.write(batch);
-          const replies = framesBytes(turn.map((request) => request.subarray(0, 4)));
-          inFlight.set(seq, { client, replies, selfDurable: false, acks: 0 });
-          log.appendDurably(batch);
-          inFlight.get(seq)!.selfDurable = true;
-          answerIfDurable(seq);
-        });
-      requests.push(...arrived);
-    });
+  const server = serveTurns((client, requests) => {
+    const seq = nextSeq++;
+    const batch = framesBytes([Buffer.concat([u32(seq), ...requests])]);
+    // Out to the followers first, so that their syncs overlap this process's own.
+    for (const follower of followers) follower.write(batch);
+    const replies = framesBytes(requests.map((request) => request.subarray(0, 4)));
+    inFlight.set(seq, { client, replies, selfDurable: false, acks: 0 });
+    log.appendDurably(batch);
+    inFlight.get(seq)!.selfDurable = true;
+    answerIfDurable(seq);
   });
   server.listen(0, "127.0.0.1", () => report(server));
   process.on("exit", () => log.close());

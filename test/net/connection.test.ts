@@ -44,16 +44,22 @@ function receiveAll(socket: Socket): Promise<Uint8Array[]> {
   });
 }
 
+/** The sizes of the writes made on `socket` from now on. */
+function countWrites(socket: Socket): number[] {
+  const writes: number[] = [];
+  const write = socket.write.bind(socket);
+  socket.write = ((chunk: Uint8Array, ...rest: never[]) => {
+    writes.push(chunk.byteLength);
+    return write(chunk, ...rest);
+  }) as typeof socket.write;
+  return writes;
+}
+
 describe("FrameConnection", () => {
   it("sends the frames of one turn in one write, in order", async () => {
     const { conn, ours, theirs, close } = await pair();
     try {
-      const writes: number[] = [];
-      const write = ours.write.bind(ours);
-      ours.write = ((chunk: Uint8Array, ...rest: never[]) => {
-        writes.push(chunk.byteLength);
-        return write(chunk, ...rest);
-      }) as typeof ours.write;
+      const writes = countWrites(ours);
       const received = receiveAll(theirs);
       const frames: Frame[] = [1, 2, 3].map((id) => ({ t: "status", id }));
       for (const frame of frames) assert.equal(conn.send(frame), true);
@@ -72,12 +78,7 @@ describe("FrameConnection", () => {
   it("flush writes what is queued at once, before the thread blocks, and the turn's end adds nothing", async () => {
     const { conn, ours, theirs, close } = await pair();
     try {
-      const writes: number[] = [];
-      const write = ours.write.bind(ours);
-      ours.write = ((chunk: Uint8Array, ...rest: never[]) => {
-        writes.push(chunk.byteLength);
-        return write(chunk, ...rest);
-      }) as typeof ours.write;
+      const writes = countWrites(ours);
       const received = receiveAll(theirs);
       const frames: Frame[] = [1, 2].map((id) => ({ t: "status", id }));
       for (const frame of frames) conn.send(frame);
