@@ -16,12 +16,23 @@
  *
  * @module
  */
-import { assert } from "../core/assert.ts";
-
 /** The writer's buffer starts at this size and doubles while a value needs more. */
 const INITIAL_BYTES = 64 * 1024;
-/** One value may not need more than this (a batch is bounded well below it by `batchBytesMax`). */
+/** One value may not need more than this (batches and frames are bounded well below it by their own limits). */
 export const WRITER_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * A value would take more than {@link WRITER_BYTES_MAX} bytes. Nothing past the value's start was kept
+ * by the writer's buffer growth; callers `reset()` before their next value.
+ *
+ * @example
+ * ```ts
+ * try { w.bytes(huge); } catch (e) { if (e instanceof MsgpackValueTooLargeError) w.reset(); }
+ * ```
+ */
+export class MsgpackValueTooLargeError extends RangeError {
+  override readonly name = "MsgpackValueTooLargeError";
+}
 
 /** Writes msgpack values one after another; `take()` returns them and starts again. */
 export class MsgpackWriter {
@@ -152,7 +163,8 @@ export class MsgpackWriter {
   #reserve(bytes: number): void {
     const needed = this.#position + bytes;
     if (needed <= this.#buffer.length) return;
-    assert(needed <= WRITER_BYTES_MAX, `a msgpack value over ${WRITER_BYTES_MAX} bytes`);
+    if (needed > WRITER_BYTES_MAX)
+      throw new MsgpackValueTooLargeError(`a msgpack value of over ${WRITER_BYTES_MAX} bytes`);
     let size = this.#buffer.length;
     while (size < needed) size *= 2;
     const grown = Buffer.allocUnsafe(Math.min(size, WRITER_BYTES_MAX));

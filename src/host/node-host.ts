@@ -2,16 +2,18 @@ import { createHash } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import { connect, createServer } from "node:net";
 import type { Logger } from "pino";
-import type { Command } from "../core/command.ts";
+import type { Command, Reply } from "../core/command.ts";
 import type { Member } from "../core/config.ts";
 import { makeConfig } from "../core/config.ts";
 import type { Limits } from "../core/limits.ts";
 import type { Message } from "../core/messages.ts";
 import { PaxosNode } from "../core/node.ts";
 import type { StateMachine } from "../core/state-machine.ts";
+import { MsgpackValueTooLargeError } from "../encoding/msgpack-writer.ts";
 import type { ConnectionLimits } from "../net/connection.ts";
 import { DEFAULT_CONNECTION_LIMITS, FrameConnection } from "../net/connection.ts";
 import { encodeFrame } from "../net/frame-codec.ts";
+import { FrameTooLargeError } from "../net/framer.ts";
 import type { Frame, HelloFrame, ObjectInfo } from "../net/frames.ts";
 import { PROTOCOL_VERSION } from "../net/frames.ts";
 import type { NodeStorage } from "../storage/index.ts";
@@ -191,7 +193,7 @@ export class NodeHost {
           const pending = this.#requests.get(requestId);
           if (!pending) continue;
           this.#forget(requestId, pending.conn);
-          pending.conn.send({ t: "reply", id: pending.clientRequestId, reply });
+          this.#sendReply(pending.conn, pending.clientRequestId, reply);
           this.#repliedTo.add(pending.conn);
         }
         // The sync below holds this thread: what may go before it leaves now, not when the turn ends
@@ -220,6 +222,24 @@ export class NodeHost {
       this.#flushing = false;
     }
     if (this.#core.hasReady()) this.#scheduleFlush();
+  }
+
+  /**
+   * Sends a reply; one the state machine made too large for a frame is answered with `TooLarge` instead,
+   * and the node goes on (the object layer bounds its results below this, see `RESULT_BYTES_MAX`; this is
+   * for any other state machine).
+   */
+  #sendReply(conn: FrameConnection, id: number, reply: Reply): void {
+    try {
+      conn.send({ t: "reply", id, reply });
+    } catch (error) {
+      if (!(error instanceof FrameTooLargeError || error instanceof MsgpackValueTooLargeError)) throw error;
+      conn.send({
+        t: "reply",
+        id,
+        reply: { ok: false, error: "TooLarge", message: `the reply: ${error.message}` },
+      });
+    }
   }
 
   #flushPeers(): void {

@@ -40,4 +40,4 @@ export {
 export { loadObjectFile } from "./load.ts";
 export { type ClassSource, inspectClass, type LoadedClass } from "./loaded-class.ts";
 export { INIT_METHOD, RESTORE_HOOK, SNAPSHOT_HOOK } from "./methods.ts";
-export { ObjectMachine } from "./object-machine.ts";
+export { ObjectMachine, RESULT_BYTES_MAX } from "./object-machine.ts";

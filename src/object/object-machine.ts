@@ -266,10 +266,28 @@ function invoke(
   return { ok: true, value };
 }
 
-/** Encodes `result`, or a `ResultNotEncodable` error result when its value is not plain data. */
+/**
+ * The largest encoded result a call may return (1 MiB, as ZooKeeper's default `jute.maxbuffer`). Every
+ * result travels in one reply frame and is kept in its session until acknowledged; past this a reply
+ * could not be framed (16 MiB) and a session's cache would hold gigabytes.
+ */
+export const RESULT_BYTES_MAX = 1024 * 1024;
+
+/**
+ * Encodes `result`, or an error result: `ResultNotEncodable` when its value is not plain data,
+ * `ResultTooLarge` past {@link RESULT_BYTES_MAX}.
+ */
 function encodeOrExplain(result: CallResult, label: string): Uint8Array {
   try {
-    return encodeResult(result);
+    const bytes = encodeResult(result);
+    if (bytes.byteLength <= RESULT_BYTES_MAX) return bytes;
+    return encodeResult(
+      errorResult(
+        "ResultTooLarge",
+        `the result of ${label} is ${bytes.byteLength} bytes encoded, over the ${RESULT_BYTES_MAX} a call may ` +
+          "return (the call's changes to the object stand)",
+      ),
+    );
   } catch (error) {
     const message =
       error instanceof NotEncodableError

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { Packr } from "msgpackr";
-import { MsgpackWriter } from "../../src/encoding/msgpack-writer.ts";
+import {
+  MsgpackValueTooLargeError,
+  MsgpackWriter,
+  WRITER_BYTES_MAX,
+} from "../../src/encoding/msgpack-writer.ts";
 
 /** The options of the wire and the log: what the writer's bytes must equal. */
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -91,4 +95,13 @@ test("raw items are copied in as they are, and take() leaves the writer empty wi
   w.number(1);
   w.reset();
   assert.equal(w.take().byteLength, 0);
+});
+
+test("past WRITER_BYTES_MAX a value is refused with its own error, and the writer goes on", () => {
+  const w = new MsgpackWriter();
+  w.array(1);
+  assert.throws(() => w.bytes(new Uint8Array(WRITER_BYTES_MAX)), MsgpackValueTooLargeError);
+  w.reset();
+  w.string("after");
+  assert.equal(packr.unpack(w.take()), "after");
 });

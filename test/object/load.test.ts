@@ -72,6 +72,7 @@ describe("loading a class from a file", () => {
       "echo",
       "handler",
       "helper",
+      "huge",
       "inherited",
       "later",
       "nested",

@@ -9,6 +9,7 @@ import {
   loadObjectFile,
   ObjectMachine,
   ObjectSnapshotError,
+  RESULT_BYTES_MAX,
 } from "../../src/object/index.ts";
 import { command, fixture, inMemory, nextContext, okValue, read, resultOf } from "./helpers.ts";
 
@@ -167,6 +168,21 @@ describe("calls", () => {
     error("ResultNotEncodable", /^instance of Helper at \$ /)(command(machine, "misbehaving", "helper"));
     error("ResultNotEncodable", /^function at \$\.ok\[1\]\.fn /)(command(machine, "misbehaving", "nested"));
     error("ResultNotEncodable", /^circular reference at \$\.self /)(command(machine, "misbehaving", "cycle"));
+  });
+});
+
+describe("result size", () => {
+  it("a result over RESULT_BYTES_MAX is ResultTooLarge, the call's changes stand, and one at the limit passes", () => {
+    const machine = host("misbehaving");
+    // An ok result is [value]: one byte of array header, five of string header, then the characters.
+    const atLimit = command(machine, "misbehaving", "huge", RESULT_BYTES_MAX - 6);
+    assert.equal((okValue(atLimit) as string).length, RESULT_BYTES_MAX - 6);
+    error(
+      "ResultTooLarge",
+      /^the result of Misbehaving\.huge is 1048582 bytes encoded, over the 1048576 /,
+    )(command(machine, "misbehaving", "huge", RESULT_BYTES_MAX));
+    error("ResultTooLarge")(command(machine, "misbehaving", "huge", 20_000_000));
+    assert.equal(okValue(read(machine, "misbehaving", "peek")), 3, "each call ran");
   });
 });
 
