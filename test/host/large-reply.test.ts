@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pino } from "pino";
-import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import { connect } from "../../src/client/client.ts";
-import { clusterIdentity, initialMembers } from "../../src/host/membership.ts";
-import { NodeHost } from "../../src/host/node-host.ts";
+import type { NodeHost } from "../../src/host/node-host.ts";
 import { DEFAULT_CONNECTION_LIMITS } from "../../src/net/connection.ts";
-import { loadObjectFile, ObjectMachine, RESULT_BYTES_MAX } from "../../src/object/index.ts";
-import { MemoryStorage } from "../../src/storage/memory-storage.ts";
+import { RESULT_BYTES_MAX } from "../../src/object/index.ts";
+import { startOneNode } from "./one-node.ts";
 
 interface Misbehaving {
   huge(bytes: number): Promise<string>;
@@ -15,26 +12,12 @@ interface Misbehaving {
 }
 
 /** A one-member node hosting the misbehaving fixture, whose frames may be at most `frameBytesMax`. */
-async function startNode(frameBytesMax: number): Promise<{ host: NodeHost; address: string }> {
-  const [port] = await freeLoopbackPorts(1);
-  const members = initialMembers({ replicas: [{ host: "127.0.0.1", port: port! }], acceptors: [] });
-  const loaded = await loadObjectFile({
+function startNode(frameBytesMax: number): Promise<{ host: NodeHost; address: string }> {
+  return startOneNode({
     file: new URL("../object/fixtures/misbehaving.ts", import.meta.url).pathname,
     className: "Misbehaving",
-  });
-  const machine = new ObjectMachine(new Map([["Misbehaving", loaded]]));
-  const host = await NodeHost.start({
-    id: members[0]!.id,
-    members,
-    listen: { host: "127.0.0.1", port: port! },
-    machine,
-    objects: machine.info(),
-    storage: new MemoryStorage(),
-    identity: clusterIdentity(members, null),
-    logger: pino({ level: "silent" }),
     connection: { ...DEFAULT_CONNECTION_LIMITS, frameBytesMax },
   });
-  return { host, address: `127.0.0.1:${port}` };
 }
 
 // A regression stops the node; the timeouts make that a failure rather than a hang.

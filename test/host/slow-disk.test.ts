@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { freeLoopbackPorts } from "../../src/cli/ports.ts";
 import { connect } from "../../src/client/client.ts";
 import type { PersistRecord } from "../../src/core/durable.ts";
-import { clusterIdentity, initialMembers } from "../../src/host/membership.ts";
-import { NodeHost, SLOW_APPEND_MS } from "../../src/host/node-host.ts";
-import { loadObjectFile, ObjectMachine } from "../../src/object/index.ts";
+import { SLOW_APPEND_MS } from "../../src/host/node-host.ts";
 import type { Counter } from "../../src/objects/counter.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
+import { startOneNode } from "./one-node.ts";
 
 /** A memory storage whose appends take `delayMs`, like a disk that stalls. */
 class StallingStorage extends MemoryStorage {
@@ -22,13 +20,6 @@ class StallingStorage extends MemoryStorage {
 
 describe("a node on a slow disk", () => {
   it("warns once a second with the append's duration, counts every slow append, and keeps serving", async () => {
-    const [port] = await freeLoopbackPorts(1);
-    const members = initialMembers({ replicas: [{ host: "127.0.0.1", port: port! }], acceptors: [] });
-    const loaded = await loadObjectFile({
-      file: new URL("../../src/objects/counter.ts", import.meta.url).pathname,
-      className: "Counter",
-    });
-    const machine = new ObjectMachine(new Map([["Counter", loaded]]));
     const lines: { level: number; msg: string; appendMs?: number; slowAppends?: number }[] = [];
     const logger = pino(
       { name: "replica" },
@@ -40,17 +31,13 @@ describe("a node on a slow disk", () => {
       }),
     );
     const storage = new StallingStorage();
-    const host = await NodeHost.start({
-      id: members[0]!.id,
-      members,
-      listen: { host: "127.0.0.1", port: port! },
-      machine,
-      objects: machine.info(),
+    const { host, address } = await startOneNode({
+      file: new URL("../../src/objects/counter.ts", import.meta.url).pathname,
+      className: "Counter",
       storage,
-      identity: clusterIdentity(members, null),
       logger,
     });
-    const client = await connect(`127.0.0.1:${port}`, { timeoutMs: 10_000 });
+    const client = await connect(address, { timeoutMs: 10_000 });
     try {
       const counter = client.object<Counter>("Counter");
       await counter.increment();
