@@ -18,6 +18,13 @@
 /** What {@link MsgpackReader.natural} returns for anything that is not a non-negative safe integer. */
 export const NOT_NATURAL = -1;
 
+/** What {@link MsgpackReader.scalar} returns for anything but nil, a boolean, a number or an ASCII string. */
+export const NOT_SCALAR: unique symbol = Symbol("not a scalar");
+
+/** Strings longer than this are decoded by the platform's decoder: building them code by code costs more. */
+const ASCII_BY_CODE_MAX = 16;
+const utf8 = new TextDecoder();
+
 /** Big-endian float64s are read through these (no DataView per reader: making one costs more than a read). */
 const float64 = new Float64Array(1);
 const float64Bytes = new Uint8Array(float64.buffer);
@@ -81,6 +88,37 @@ export class MsgpackReader {
     return this.#bytes.subarray(this.#position - length, this.#position);
   }
 
+  /**
+   * A string of ASCII characters, in any header width, or null: other strings are left to msgpackr, so that
+   * UTF-8 (and what to do with malformed UTF-8) has one reader.
+   */
+  asciiString(): string | null {
+    const tag = this.#tag();
+    let length: number;
+    if (tag >= 0xa0 && tag <= 0xbf) length = tag & 0x1f;
+    else if (tag === 0xd9 && this.#fixed(1)) length = this.#bytes[this.#position - 1]!;
+    else if (tag === 0xda && this.#fixed(2)) length = this.#u16(this.#position - 2);
+    else if (tag === 0xdb && this.#fixed(4)) length = this.#u32(this.#position - 4);
+    else return null;
+    if (!this.#fixed(length)) return null;
+    return asciiText(this.#bytes, this.#position - length, this.#position);
+  }
+
+  /**
+   * The next item when it is nil (read as null, as msgpackr reads it), a boolean, a number of a width
+   * {@link finite} reads (NaN and infinities included) or an ASCII string; {@link NOT_SCALAR} otherwise.
+   */
+  scalar(): null | boolean | number | string | typeof NOT_SCALAR {
+    const tag = this.#bytes[this.#position];
+    if (tag === undefined) return NOT_SCALAR;
+    if (tag === 0xc0 || tag === 0xc2 || tag === 0xc3) {
+      this.#position++;
+      return tag === 0xc0 ? null : tag === 0xc3;
+    }
+    if ((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb)) return this.asciiString() ?? NOT_SCALAR;
+    return this.#number() ?? NOT_SCALAR;
+  }
+
   /** True (and the item read) when the next item is the one-character string `char` (ASCII). */
   char(char: string): boolean {
     if (this.#bytes[this.#position] !== 0xa1 || this.#bytes[this.#position + 1] !== char.charCodeAt(0))
@@ -142,5 +180,62 @@ export class MsgpackReader {
     if (this.#bytes.length - this.#position < n) return false;
     this.#position += n;
     return true;
+  }
+}
+
+/** `bytes[start, end)` as a string when every byte is ASCII; null otherwise. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | null {
+  let any = 0;
+  for (let i = start; i < end; i++) any |= bytes[i]!;
+  if (any >= 0x80) return null;
+  const length = end - start;
+  if (length > ASCII_BY_CODE_MAX) return utf8.decode(bytes.subarray(start, end));
+  // Explicit arguments, as msgpackr does for short strings: building the string one code at a time makes
+  // a rope that every later hash or comparison must flatten.
+  const b = bytes;
+  const s = start;
+  const c = String.fromCharCode;
+  switch (length) {
+    case 0:
+      return "";
+    case 1:
+      return c(b[s]!);
+    case 2:
+      return c(b[s]!, b[s + 1]!);
+    case 3:
+      return c(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return c(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return c(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return c(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return c(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return c(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    default: {
+      // One call for up to 16 codes; codes past the string (or past the input: undefined, read as 0) are
+      // cut off again.
+      const text = c(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+        b[s + 10]!,
+        b[s + 11]!,
+        b[s + 12]!,
+        b[s + 13]!,
+        b[s + 14]!,
+        b[s + 15]!,
+      );
+      return length === ASCII_BY_CODE_MAX ? text : text.slice(0, length);
+    }
   }
 }

@@ -3,10 +3,17 @@ import type { ApplyContext, ApplyOutcome, StateMachine, Wake } from "../core/sta
 import type { ObjectInfo } from "../net/frames.ts";
 import { withAgreedEnvironment } from "./agreed-env.ts";
 import { CALL_CONTEXT_KEY, type CallContext, isParked } from "./api.ts";
-import { type CallResult, decodeCall, describeThrown, encodeResult, errorResult } from "./call-protocol.ts";
+import {
+  type CallResult,
+  decodeCall,
+  describeThrown,
+  encodeResult,
+  encodeResultShared,
+  errorResult,
+} from "./call-protocol.ts";
 import { NotEncodableError, ObjectCallError, ObjectSnapshotError } from "./errors.ts";
 import type { LoadedClass } from "./loaded-class.ts";
-import { findMethod, INIT_METHOD } from "./methods.ts";
+import { findMethod, INIT_METHOD, type MethodFunction } from "./methods.ts";
 import { captureState, decodeSnapshot, encodeSnapshot, restoreState } from "./snapshot.ts";
 
 /** Hooks an object may define; the host calls them through the log. */
@@ -20,6 +27,12 @@ interface Hosted {
   readonly methods: ReadonlySet<string>;
   readonly readOnly: ReadonlySet<string>;
   instance: object;
+  /**
+   * The functions callable names resolve to on `methodsOf`, the instance's prototype: looked up once, not
+   * on every call (a lookup walks the chain with property descriptors). A new prototype starts afresh.
+   */
+  readonly resolved: Map<string, MethodFunction | undefined>;
+  methodsOf: object | null;
 }
 
 /**
@@ -46,6 +59,12 @@ interface Hosted {
 export class ObjectMachine implements StateMachine {
   /** Sorted by name, so that snapshots list objects in the same order on every replica. */
   readonly #hosted: Map<string, Hosted>;
+  /** The op `apply` is running, and whether (and for how long) it parked its caller. */
+  #op: Uint8Array = EMPTY_OP;
+  #parked = false;
+  #parkTimeoutMs: number | undefined;
+  /** Made once: a closure per call was a fair part of what a small call allocates. */
+  readonly #runOp = (): Uint8Array => this.#run(this.#op, true);
 
   constructor(objects: ReadonlyMap<string, LoadedClass>) {
     this.#hosted = new Map();
@@ -63,6 +82,8 @@ export class ObjectMachine implements StateMachine {
         methods: new Set(loaded.methods),
         readOnly: new Set(loaded.readOnlyMethods),
         instance: loaded.instantiate(),
+        resolved: new Map(),
+        methodsOf: null,
       });
     }
   }
@@ -71,21 +92,20 @@ export class ObjectMachine implements StateMachine {
    * Runs one call through the log, with the agreed clock and randomness of `ctx` in place, and the call
    * context that lets the method park its caller (`park()`) or wake parked calls (`wake()`).
    */
-  apply(op: Uint8Array, ctx: ApplyContext): ApplyOutcome {
+  apply(op: Uint8Array, ctx: ApplyContext): Uint8Array | ApplyOutcome {
     const call: CallContext = { clientId: ctx.clientId, seq: ctx.seq, timeoutMs: ctx.timeoutMs, wakes: [] };
-    let parkedTimeoutMs: number | undefined;
-    let parked = false;
-    const result = this.#withCall(call, ctx, () =>
-      this.#run(op, false, (value) => {
-        parked = true;
-        parkedTimeoutMs = value;
-      }),
-    );
+    this.#op = op;
+    this.#parked = false;
+    this.#parkTimeoutMs = undefined;
+    const result = this.#withCall(call, ctx, this.#runOp);
+    this.#op = EMPTY_OP;
+    // Most calls neither park nor wake: their outcome is the result itself, with nothing else to allocate.
+    if (!this.#parked && call.wakes.length === 0) return result;
     const wakes = encodeWakes(call);
-    if (parked)
+    if (this.#parked)
       return {
         result: null,
-        ...(parkedTimeoutMs === undefined ? {} : { parkTimeoutMs: parkedTimeoutMs }),
+        ...(this.#parkTimeoutMs === undefined ? {} : { parkTimeoutMs: this.#parkTimeoutMs }),
         wakes,
       };
     return { result, wakes };
@@ -131,7 +151,7 @@ export class ObjectMachine implements StateMachine {
 
   /** Runs a read-only method; any other method is refused with `NotReadOnly`. */
   query(query: Uint8Array): Uint8Array {
-    return this.#run(query, true);
+    return this.#run(query, false);
   }
 
   snapshot(): Uint8Array {
@@ -186,7 +206,9 @@ export class ObjectMachine implements StateMachine {
     }));
   }
 
-  #run(bytes: Uint8Array, readOnly: boolean, onPark?: (timeoutMs: number | undefined) => void): Uint8Array {
+  /** Runs a call: a command (`parkable`: it may park its caller) or a read-only query. */
+  #run(bytes: Uint8Array, parkable: boolean): Uint8Array {
+    const readOnly = !parkable;
     let call: ReturnType<typeof decodeCall>;
     try {
       call = decodeCall(bytes);
@@ -215,13 +237,14 @@ export class ObjectMachine implements StateMachine {
       );
     const result = call.method === INIT_METHOD ? reinitialize(hosted, call.args) : invoke(hosted, call);
     if (result.ok && isParked(result.value)) {
-      if (!onPark) {
+      if (!parkable) {
         return encodeResult(
           errorResult("NotReadOnly", `${className}.${call.method} parked its caller in a read-only call`),
         );
       }
-      onPark(result.value.timeoutMs);
-      return new Uint8Array(0);
+      this.#parked = true;
+      this.#parkTimeoutMs = result.value.timeoutMs;
+      return EMPTY_OP;
     }
     return encodeOrExplain(result, `${className}.${call.method}`);
   }
@@ -243,13 +266,13 @@ function invoke(
   call: { readonly method: string; readonly args: readonly unknown[] },
 ): CallResult {
   const className = hosted.loaded.className;
-  const method = findMethod(hosted.instance, call.method);
+  const method = resolveMethod(hosted, call.method);
   // The method list was taken from the class; only a LoadedClass whose instances differ from it gets here.
   if (method === undefined)
     return errorResult("MethodNotFound", `${className} has no method "${call.method}"`);
   let value: unknown;
   try {
-    value = method.apply(hosted.instance, [...call.args]);
+    value = Reflect.apply(method, hosted.instance, call.args);
   } catch (error) {
     const { name, message } = describeThrown(error);
     return errorResult(name, message);
@@ -266,6 +289,23 @@ function invoke(
   return { ok: true, value };
 }
 
+/** The function `name` runs on the hosted instance, resolved once per prototype (see `Hosted.resolved`). */
+function resolveMethod(hosted: Hosted, name: string): MethodFunction | undefined {
+  const prototype: object | null = Object.getPrototypeOf(hosted.instance);
+  if (prototype !== hosted.methodsOf) {
+    hosted.resolved.clear();
+    hosted.methodsOf = prototype;
+  }
+  if (hosted.resolved.has(name)) return hosted.resolved.get(name);
+  // Only names in the class's method list get here, so the map stays as small as that list.
+  const method = findMethod(hosted.instance, name);
+  hosted.resolved.set(name, method);
+  return method;
+}
+
+/** No bytes: a parked call's placeholder result, and `apply`'s op between calls. */
+const EMPTY_OP = new Uint8Array(0);
+
 /**
  * The largest encoded result a call may return (1 MiB, as ZooKeeper's default `jute.maxbuffer`). Every
  * result travels in one reply frame and is kept in its session until acknowledged; past this a reply
@@ -279,7 +319,7 @@ export const RESULT_BYTES_MAX = 1024 * 1024;
  */
 function encodeOrExplain(result: CallResult, label: string): Uint8Array {
   try {
-    const bytes = encodeResult(result);
+    const bytes = encodeResultShared(result);
     if (bytes.byteLength <= RESULT_BYTES_MAX) return bytes;
     return encodeResult(
       errorResult(

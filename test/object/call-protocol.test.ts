@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
+import { encodeResultShared } from "../../src/object/call-protocol.ts";
 import {
   type CallResult,
   decodeCall,
@@ -59,6 +61,83 @@ describe("calls", () => {
     assert.deepEqual(decodeCall(op), { object: "counter", method: "add", args: [2] });
   });
 
+  it("reads every call as the general decoding does: ASCII or not, plain arguments or nested ones", () => {
+    const name = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 12 }));
+    const scalar = fc.oneof(
+      fc.constantFrom(
+        null,
+        undefined,
+        true,
+        false,
+        -0,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        2 ** 53,
+        -(2 ** 40),
+      ),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }),
+      fc.double(),
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+      name,
+    );
+    const arg = fc.oneof(
+      { weight: 5, arbitrary: scalar },
+      { weight: 1, arbitrary: fc.array(scalar, { maxLength: 3 }) },
+      { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 4 }), scalar, { maxKeys: 2 }) },
+    );
+    fc.assert(
+      fc.property(name, name, fc.array(arg, { maxLength: 20 }), (object, method, args) => {
+        const bytes = encodeCall({ object, method, args });
+        const [o, m, a] = decodeValue(bytes) as [string, string, unknown[]];
+        assert.deepStrictEqual(decodeCall(bytes), { object: o, method: m, args: a });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("a damaged call is read as the general decoding reads it, or refused as it refuses it", () => {
+    const calls = [
+      encodeCall({ object: "Map", method: "set", args: ["k12", "0123456789abcdef"] }),
+      encodeCall({ object: "counter", method: "add", args: [1, -7, 0.5, true, null, "x".repeat(40)] }),
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...calls),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (original, edits, cut) => {
+          const bytes = original.slice(0, cut === undefined ? undefined : cut % (original.length + 1));
+          for (const [at, value] of edits) if (bytes.length > 0) bytes[at % bytes.length] = value;
+          let general: unknown;
+          try {
+            const value = decodeValue(bytes);
+            general = Array.isArray(value) && value.length === 3 ? value : "other shape";
+          } catch {
+            general = "refused";
+          }
+          let fast: unknown;
+          try {
+            const call = decodeCall(bytes);
+            fast = [call.object, call.method, call.args];
+          } catch (error) {
+            assert.ok(isCode("BadCall")(error), String(error));
+            fast = "refused";
+          }
+          // The general path's answer for a three-item array is the call itself when its fields are right.
+          if (general === "refused") assert.equal(fast, "refused");
+          else if (
+            Array.isArray(general) &&
+            typeof general[0] === "string" &&
+            typeof general[1] === "string" &&
+            Array.isArray(general[2])
+          )
+            assert.deepStrictEqual(fast, general);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it("encoding refuses arguments that are not plain data", () => {
     assert.throws(() => encodeCall({ object: "c", method: "m", args: [() => 1] }), {
       name: "NotEncodableError",
@@ -92,6 +171,16 @@ describe("results", () => {
       first.fill(0);
       assert.deepEqual(decodeResult(encodeResult({ ok: true, value })), { ok: true, value });
     }
+  });
+
+  it("the object machine's encoding shares the constant results' bytes, and matches the copying one", () => {
+    for (const value of [undefined, null, true, false]) {
+      const shared = encodeResultShared({ ok: true, value });
+      assert.equal(encodeResultShared({ ok: true, value }), shared);
+      assert.deepEqual(shared, encodeResult({ ok: true, value }));
+      assert.notEqual(encodeResult({ ok: true, value }), shared);
+    }
+    assert.deepEqual(encodeResultShared({ ok: true, value: 3 }), encodeResult({ ok: true, value: 3 }));
   });
 
   it("garbage is a BadResult", () => {

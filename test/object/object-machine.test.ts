@@ -171,6 +171,36 @@ describe("calls", () => {
   });
 });
 
+describe("method lookup", () => {
+  it("a method is resolved on the live instance's prototype: one that changes class runs the new class's", () => {
+    class Cat {
+      speak(): string {
+        return "meow";
+      }
+    }
+    class Dog {
+      speak(): string {
+        return "woof";
+      }
+    }
+    // By hand, as tests and the simulator may make one: `__concoordinit__("dog")` swaps the class.
+    const pet: LoadedClass = {
+      file: "/pets.ts",
+      className: "Pet",
+      codeHash: "pets",
+      methods: ["__concoordinit__", "speak"],
+      readOnlyMethods: ["speak"],
+      instantiate: (kind?: unknown) => (kind === "dog" ? new Dog() : new Cat()),
+    };
+    const machine = new ObjectMachine(new Map([["pet", pet]]));
+    assert.equal(okValue(command(machine, "pet", "speak")), "meow");
+    assert.equal(okValue(command(machine, "pet", "speak")), "meow");
+    okValue(command(machine, "pet", "__concoordinit__", "dog"));
+    assert.equal(okValue(command(machine, "pet", "speak")), "woof");
+    assert.equal(okValue(read(machine, "pet", "speak")), "woof");
+  });
+});
+
 describe("result size", () => {
   it("a result over RESULT_BYTES_MAX is ResultTooLarge, the call's changes stand, and one at the limit passes", () => {
     const machine = host("misbehaving");
