@@ -76,13 +76,25 @@ function writeBatch(batch: Batch): Uint8Array {
  * ```
  */
 export function decodeBatchBytes(bytes: Uint8Array): unknown {
-  const batch = readOpBatch(bytes);
-  if (batch !== null) {
-    checkedBatches.add(batch);
-    return batch;
-  }
+  const batch = readCheckedBatch(bytes);
+  if (batch !== null) return batch;
   // A view of our own: msgpackr caches a DataView as a property of the object it reads.
   return expandBatch(unpackr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+}
+
+/**
+ * A batch of operation commands read field by field from `bytes` (each op viewing them), every field
+ * checked as the wire's validator checks it; null, without throwing, for anything else.
+ *
+ * @example
+ * ```ts
+ * const batch = readCheckedBatch(bytes) ?? slowPath(bytes);
+ * ```
+ */
+export function readCheckedBatch(bytes: Uint8Array): Batch | null {
+  const batch = readOpBatch(bytes);
+  if (batch !== null) checkedBatches.add(batch);
+  return batch;
 }
 
 /** Batches read by {@link readOpBatch}: every field already checked as the wire's validator would. */

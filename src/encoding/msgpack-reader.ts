@@ -57,6 +57,29 @@ export class MsgpackReader {
     return -1;
   }
 
+  /** The length of a map header, or -1 for anything else. */
+  mapLength(): number {
+    const tag = this.#tag();
+    if (tag >= 0x80 && tag <= 0x8f) return tag & 0x0f;
+    if (tag === 0xde) return this.#fixed(2) ? this.#u16(this.#position - 2) : -1;
+    if (tag === 0xdf) return this.#fixed(4) ? this.#u32(this.#position - 4) : -1;
+    return -1;
+  }
+
+  /**
+   * True (and the item read) when the next item is the string `text` (ASCII, under 32 characters) as a
+   * fixstr, the header msgpackr gives such strings; false, with nothing read, otherwise.
+   */
+  fixstr(text: string): boolean {
+    const b = this.#bytes;
+    const at = this.#position;
+    const length = text.length;
+    if (b[at] !== (0xa0 | length) || length >= 0x20 || at + 1 + length > b.length) return false;
+    for (let i = 0; i < length; i++) if (b[at + 1 + i] !== text.charCodeAt(i)) return false;
+    this.#position = at + 1 + length;
+    return true;
+  }
+
   /** A non-negative safe integer, in any integer or float width, or {@link NOT_NATURAL}. */
   natural(): number {
     const value = this.#number();
@@ -117,14 +140,6 @@ export class MsgpackReader {
     }
     if ((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb)) return this.asciiString() ?? NOT_SCALAR;
     return this.#number() ?? NOT_SCALAR;
-  }
-
-  /** True (and the item read) when the next item is the one-character string `char` (ASCII). */
-  char(char: string): boolean {
-    if (this.#bytes[this.#position] !== 0xa1 || this.#bytes[this.#position + 1] !== char.charCodeAt(0))
-      return false;
-    this.#position += 2;
-    return true;
   }
 
   #number(): number | undefined {

@@ -47,6 +47,14 @@ export class MsgpackWriter {
     else this.#u8u32(0xdd, length);
   }
 
+  /** A map header for `length` key-value pairs, which the caller writes next (key, value, key, …). */
+  map(length: number): void {
+    this.#reserve(5);
+    if (length < 0x10) this.#buffer[this.#position++] = 0x80 | length;
+    else if (length < 0x10000) this.#u8u16(0xde, length);
+    else this.#u8u32(0xdf, length);
+  }
+
   /** A number as msgpackr writes it: the shortest integer form for 32-bit integers, else a float64. */
   number(value: number): void {
     this.#reserve(9);

@@ -80,7 +80,7 @@ export function readCompactCommand(payload: Uint8Array): CommandFrame | null {
   // Most frames a follower reads are not commands: one byte tells, before any reader is made.
   if (payload[0] !== 0x90 + 2 + OP_COMMAND_FIELDS) return null;
   const r = new MsgpackReader(payload);
-  if (r.arrayLength() !== 2 + OP_COMMAND_FIELDS || !r.char(COMMAND_TAG)) return null;
+  if (r.arrayLength() !== 2 + OP_COMMAND_FIELDS || !r.fixstr(COMMAND_TAG)) return null;
   const id = r.natural();
   if (id === NOT_NATURAL) return null;
   const command = readOpCommandItems(r, true);

@@ -10,7 +10,8 @@
  * Commands, reads and replies with a result travel as arrays (see `compact-frames.ts`). Peer messages
  * carry each batch (of accepts, learns and promises) as its bytes, a msgpack value inside
  * the frame (see `encoding/batch-bytes.ts`): a batch is encoded once by the leader, and a follower writes
- * the bytes it received to its log.
+ * the bytes it received to its log. The peer messages of every round, `accept` and `accepted`, are
+ * written and read field by field (see `peer-frames.ts`), in the same bytes msgpackr gives them.
  */
 import { Packr, Unpackr } from "msgpackr";
 import type { Batch } from "../core/command.ts";
@@ -19,6 +20,7 @@ import { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import { unpackCopying } from "../encoding/unpack-copying.ts";
 import { expandCompactFrame, readCompactCommand, writeCompactFrame } from "./compact-frames.ts";
 import type { Frame } from "./frames.ts";
+import { readRoundPeerFrame, writeRoundPeerFrame } from "./peer-frames.ts";
 import { BadFrameError, validateFrame } from "./validate.ts";
 
 /**
@@ -46,7 +48,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
  */
 export function encodeFrame(frame: Frame): Uint8Array {
   writer.reset();
-  if (writeCompactFrame(writer, frame)) return writer.take();
+  if (writeCompactFrame(writer, frame) || writeRoundPeerFrame(writer, frame)) return writer.take();
   return packr.pack(withBatchBytes(frame));
 }
 
@@ -128,6 +130,9 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   // The most common frame a leader reads, read field by field; anything else takes the general path.
   const command = readCompactCommand(bytes);
   if (command !== null) return command;
+  // Then the messages of every round (an accept for a follower, its answer for the leader).
+  const peer = readRoundPeerFrame(bytes);
+  if (peer !== null) return peer;
   // Never the caller's object as the source: msgpackr would store a `dataView` property on it, and a
   // Buffer source would yield Buffers where the types promise plain Uint8Arrays (see unpackCopying).
   let value: unknown;
