@@ -13,6 +13,7 @@ import { MsgpackReader, NOT_NATURAL } from "../../src/encoding/msgpack-reader.ts
 import { expandCompactFrame, readCompactCommand } from "../../src/net/compact-frames.ts";
 import { decodeFrame, encodeFrame } from "../../src/net/frame-codec.ts";
 import { BadFrameError, validateFrame } from "../../src/net/validate.ts";
+import { mutate, mutationArb } from "./damage.ts";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const generic = new Packr({ useRecords: false, mapsAsObjects: true });
@@ -125,30 +126,6 @@ const batchArb: fc.Arbitrary<Batch> = fc
     commands: fc.array(opCommandArb, { maxLength: 6 }),
   })
   .map((b) => ({ ...b }));
-
-/** A few bytes changed, dropped or added: what a buggy or hostile peer might send. */
-const mutationArb = fc.array(
-  fc.record({
-    at: fc.nat(),
-    kind: fc.constantFrom("set", "drop", "insert"),
-    byte: fc.integer({ min: 0, max: 255 }),
-  }),
-  { minLength: 1, maxLength: 3 },
-);
-
-function mutate(
-  bytes: Uint8Array,
-  mutations: readonly { at: number; kind: string; byte: number }[],
-): Uint8Array {
-  const out = [...bytes];
-  for (const m of mutations) {
-    const at = out.length === 0 ? 0 : m.at % out.length;
-    if (m.kind === "set") out[at] = m.byte;
-    else if (m.kind === "drop") out.splice(at, 1);
-    else out.splice(at, 0, m.byte);
-  }
-  return new Uint8Array(out);
-}
 
 /** The validator's verdict on a batch read by msgpackr, wrapped in an accept (validation is of frames). */
 function validBatch(value: unknown): boolean {
