@@ -50,20 +50,12 @@ export class MsgpackReader {
 
   /** The length of an array header, or -1 for anything else. */
   arrayLength(): number {
-    const tag = this.#tag();
-    if (tag >= 0x90 && tag <= 0x9f) return tag & 0x0f;
-    if (tag === 0xdc) return this.#fixed(2) ? this.#u16(this.#position - 2) : -1;
-    if (tag === 0xdd) return this.#fixed(4) ? this.#u32(this.#position - 4) : -1;
-    return -1;
+    return this.#headerLength(0x90, 0xdc);
   }
 
   /** The length of a map header, or -1 for anything else. */
   mapLength(): number {
-    const tag = this.#tag();
-    if (tag >= 0x80 && tag <= 0x8f) return tag & 0x0f;
-    if (tag === 0xde) return this.#fixed(2) ? this.#u16(this.#position - 2) : -1;
-    if (tag === 0xdf) return this.#fixed(4) ? this.#u32(this.#position - 4) : -1;
-    return -1;
+    return this.#headerLength(0x80, 0xde);
   }
 
   /**
@@ -167,6 +159,15 @@ export class MsgpackReader {
         // round) are left to msgpackr.
         return undefined;
     }
+  }
+
+  /** An array's or a map's length: up to 15 in the tag from `fix`, else 16 bits after `tag16`, 32 after the next tag. */
+  #headerLength(fix: number, tag16: number): number {
+    const tag = this.#tag();
+    if (tag >= fix && tag <= fix + 0x0f) return tag & 0x0f;
+    if (tag === tag16) return this.#fixed(2) ? this.#u16(this.#position - 2) : -1;
+    if (tag === tag16 + 1) return this.#fixed(4) ? this.#u32(this.#position - 4) : -1;
+    return -1;
   }
 
   #u16(at: number): number {

@@ -40,10 +40,7 @@ export function writeRoundPeerFrame(w: MsgpackWriter, frame: Frame): boolean {
   w.string("peer");
   w.string("m");
   if (m.type === "accept") {
-    w.map(5);
-    w.string("type");
-    w.string("accept");
-    writeBallot(w, m.ballot);
+    writeMessageHead(w, 5, "accept", m.ballot);
     w.string("entries");
     w.array(m.entries.length);
     for (const entry of m.entries) {
@@ -59,10 +56,7 @@ export function writeRoundPeerFrame(w: MsgpackWriter, frame: Frame): boolean {
     w.string("compactThrough");
     w.number(m.compactThrough);
   } else {
-    w.map(3);
-    w.string("type");
-    w.string("accepted");
-    writeBallot(w, m.ballot);
+    writeMessageHead(w, 3, "accepted", m.ballot);
     w.string("slots");
     w.array(m.slots.length);
     for (const slot of m.slots) w.number(slot);
@@ -70,7 +64,11 @@ export function writeRoundPeerFrame(w: MsgpackWriter, frame: Frame): boolean {
   return true;
 }
 
-function writeBallot(w: MsgpackWriter, ballot: Ballot): void {
+/** The message's map header of `fields` entries, its type and its ballot, the first fields of both. */
+function writeMessageHead(w: MsgpackWriter, fields: number, type: string, ballot: Ballot): void {
+  w.map(fields);
+  w.string("type");
+  w.string(type);
   w.string("ballot");
   w.map(2);
   w.string("round");
@@ -97,10 +95,9 @@ export function readRoundPeerFrame(payload: Uint8Array): PeerFrame | null {
 }
 
 function readAccept(r: MsgpackReader): PeerFrame | null {
-  const ballot = readBallot(r);
-  if (ballot === null || !r.fixstr("entries")) return null;
-  const count = r.arrayLength();
-  if (count < 0 || count > ARRAY_LENGTH_MAX) return null;
+  const head = readBallotAndList(r, "entries");
+  if (head === null) return null;
+  const { ballot, count } = head;
   const entries: SlotValue[] = [];
   const batchBytes: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
@@ -127,10 +124,9 @@ function readAccept(r: MsgpackReader): PeerFrame | null {
 }
 
 function readAccepted(r: MsgpackReader): PeerFrame | null {
-  const ballot = readBallot(r);
-  if (ballot === null || !r.fixstr("slots")) return null;
-  const count = r.arrayLength();
-  if (count < 0 || count > ARRAY_LENGTH_MAX) return null;
+  const head = readBallotAndList(r, "slots");
+  if (head === null) return null;
+  const { ballot, count } = head;
   const slots: number[] = [];
   for (let i = 0; i < count; i++) {
     const slot = r.natural();
@@ -140,10 +136,13 @@ function readAccepted(r: MsgpackReader): PeerFrame | null {
   return r.atEnd() ? { t: "peer", m: { type: "accepted", ballot, slots } } : null;
 }
 
-function readBallot(r: MsgpackReader): Ballot | null {
+/** The fields both messages start with: the ballot, then the length of the list `key` (bounded as the validator bounds arrays). */
+function readBallotAndList(r: MsgpackReader, key: string): { ballot: Ballot; count: number } | null {
   if (!r.fixstr("ballot") || r.mapLength() !== 2 || !r.fixstr("round")) return null;
   const round = r.natural();
   if (round === NOT_NATURAL || !r.fixstr("nodeId")) return null;
   const nodeId = r.natural();
-  return nodeId === NOT_NATURAL ? null : { round, nodeId };
+  if (nodeId === NOT_NATURAL || !r.fixstr(key)) return null;
+  const count = r.arrayLength();
+  return count < 0 || count > ARRAY_LENGTH_MAX ? null : { ballot: { round, nodeId }, count };
 }
