@@ -3,7 +3,7 @@
  * and read field by field. They stay maps on the wire, byte for byte what msgpackr writes for them (keys
  * in the order the core makes them), so peers need nothing new to read them; only this node's work
  * changes: msgpackr's general writer and reader, which also serve every other frame, sat on every
- * round's path (and were recompiled each time another frame's shape went through them).
+ * round's path (and were deoptimized and recompiled as other frames' shapes went through them).
  *
  * Reading accepts only the exact shape written here, with every field checked as the validator checks
  * it; anything else — other key orders, other header widths, extra fields, damage — returns null and
@@ -30,6 +30,11 @@ type PeerFrame = Extract<Frame, { t: "peer" }>;
 /**
  * Writes `frame` and returns true when it is an `accept` or `accepted` peer message; writes nothing and
  * returns false for any other frame.
+ *
+ * @example
+ * ```ts
+ * writeRoundPeerFrame(writer, { t: "peer", m: { type: "accepted", ballot, slots: [7] } }); // true
+ * ```
  */
 export function writeRoundPeerFrame(w: MsgpackWriter, frame: Frame): boolean {
   if (frame.t !== "peer") return false;
@@ -81,6 +86,11 @@ function writeMessageHead(w: MsgpackWriter, fields: number, type: string, ballot
  * An `accept` or `accepted` peer frame in exactly the form {@link writeRoundPeerFrame} writes, read field
  * by field and checked as the validator checks it (each batch's bytes a copy of their own, remembered
  * for the log); null for any other payload.
+ *
+ * @example
+ * ```ts
+ * readRoundPeerFrame(encodeFrame(accepted))?.m.type; // "accepted"
+ * ```
  */
 export function readRoundPeerFrame(payload: Uint8Array): PeerFrame | null {
   // Most frames a leader reads are commands: one byte tells, before any reader is made.
