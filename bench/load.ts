@@ -16,6 +16,8 @@ export interface LoadResult {
   readonly cpuMsPer1k: number;
   /** CPU that neither the harness's servers nor the load generator used, as a share of one core's time. */
   readonly foreignCpuShare: number;
+  /** Writes per log slot in the measured phase, for a system that says how many slots it executed. */
+  readonly commandsPerSlot?: number;
 }
 
 /** Options of {@link runLoad}. */

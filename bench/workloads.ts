@@ -51,10 +51,34 @@ export async function runWorkload(
         await c.get(`k${(w * 7919 + n) % KEY_SPACE}`);
       },
     }[workload];
-    return await runLoad({ clients, concurrency, ...shape, op, serverPids: () => system.pids() });
+    // Writes only: a linearizable read takes no slot.
+    const countSlots = workload !== "get" && system.slotsExecuted !== undefined;
+    let slotsAtStart: Promise<number> | null = null;
+    const result = await runLoad({
+      clients,
+      concurrency,
+      ...shape,
+      op,
+      serverPids: () => system.pids(),
+      // A status that cannot be had leaves the figure out (NaN), never the run.
+      ...(countSlots
+        ? {
+            onMeasuring: () => {
+              slotsAtStart = slotsOrNaN(system);
+            },
+          }
+        : {}),
+    });
+    if (slotsAtStart === null) return result;
+    const slots = (await slotsOrNaN(system)) - (await slotsAtStart);
+    return slots > 0 ? { ...result, commandsPerSlot: result.ops / slots } : result;
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }
+}
+
+function slotsOrNaN(system: BenchSystem): Promise<number> {
+  return system.slotsExecuted!().catch(() => Number.NaN);
 }
 
 /** What the failover workload measured. */

@@ -79,6 +79,11 @@ export class ConcoordSystem extends ThreeMemberSystem implements BenchSystem {
     };
   }
 
+  async slotsExecuted(): Promise<number> {
+    const status = await fetchStatus(`127.0.0.1:${this.#ports[await this.leaderIndex()]!}`, 1000);
+    return status.executed;
+  }
+
   async leaderIndex(): Promise<number> {
     for (const port of this.#ports) {
       try {

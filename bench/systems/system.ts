@@ -19,6 +19,12 @@ export interface BenchSystem {
   connect(): Promise<BenchClient>;
   /** Which member leads now (an index into the members). */
   leaderIndex(): Promise<number>;
+  /**
+   * Log slots the cluster has executed so far (concoord only; the anchors do not say): over a run, the
+   * writes divided by the slots they took is how many commands shared a slot, the batching the
+   * per-slot costs (syncs, messages) are spread over.
+   */
+  slotsExecuted?(): Promise<number>;
   /** kill -9 of one member. */
   kill(index: number): Promise<void>;
   /** Starts a killed member again on its data dir. */
