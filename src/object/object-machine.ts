@@ -7,7 +7,6 @@ import {
   type CallResult,
   decodeCall,
   describeThrown,
-  encodeResult,
   encodeResultShared,
   errorResult,
 } from "./call-protocol.ts";
@@ -208,17 +207,16 @@ export class ObjectMachine implements StateMachine {
 
   /** Runs a call: a command (`parkable`: it may park its caller) or a read-only query. */
   #run(bytes: Uint8Array, parkable: boolean): Uint8Array {
-    const readOnly = !parkable;
     let call: ReturnType<typeof decodeCall>;
     try {
       call = decodeCall(bytes);
     } catch (error) {
       const message = error instanceof ObjectCallError ? error.message : describeThrown(error).message;
-      return encodeResult(errorResult("BadCall", message));
+      return encodeResultShared(errorResult("BadCall", message));
     }
     const hosted = this.#hosted.get(call.object);
     if (hosted === undefined)
-      return encodeResult(
+      return encodeResultShared(
         errorResult(
           "ObjectNotFound",
           `no object named "${call.object}" (hosted: ${[...this.#hosted.keys()].join(", ")})`,
@@ -226,9 +224,9 @@ export class ObjectMachine implements StateMachine {
       );
     const className = hosted.loaded.className;
     if (!hosted.methods.has(call.method))
-      return encodeResult(errorResult("MethodNotFound", `${className} has no method "${call.method}"`));
-    if (readOnly && !hosted.readOnly.has(call.method))
-      return encodeResult(
+      return encodeResultShared(errorResult("MethodNotFound", `${className} has no method "${call.method}"`));
+    if (!parkable && !hosted.readOnly.has(call.method))
+      return encodeResultShared(
         errorResult(
           "NotReadOnly",
           `${className}.${call.method} is not read-only, so it must go through the log as a command` +
@@ -238,7 +236,7 @@ export class ObjectMachine implements StateMachine {
     const result = call.method === INIT_METHOD ? reinitialize(hosted, call.args) : invoke(hosted, call);
     if (result.ok && isParked(result.value)) {
       if (!parkable) {
-        return encodeResult(
+        return encodeResultShared(
           errorResult("NotReadOnly", `${className}.${call.method} parked its caller in a read-only call`),
         );
       }
@@ -321,7 +319,7 @@ function encodeOrExplain(result: CallResult, label: string): Uint8Array {
   try {
     const bytes = encodeResultShared(result);
     if (bytes.byteLength <= RESULT_BYTES_MAX) return bytes;
-    return encodeResult(
+    return encodeResultShared(
       errorResult(
         "ResultTooLarge",
         `the result of ${label} is ${bytes.byteLength} bytes encoded, over the ${RESULT_BYTES_MAX} a call may ` +
@@ -334,7 +332,7 @@ function encodeOrExplain(result: CallResult, label: string): Uint8Array {
         ? `${error.type} at ${error.path} in the result of ${label} (results must be plain data; ` +
           "the call's changes to the object stand)"
         : `the result of ${label} cannot be encoded: ${describeThrown(error).message}`;
-    return encodeResult(errorResult("ResultNotEncodable", message));
+    return encodeResultShared(errorResult("ResultNotEncodable", message));
   }
 }
 
@@ -354,6 +352,8 @@ function encodeWakes(call: CallContext): Wake[] {
     seq: waiter.seq,
     result: ok
       ? encodeOrExplain({ ok: true, value }, "a wake")
-      : encodeResult(errorResult((value as { name: string }).name, (value as { message: string }).message)),
+      : encodeResultShared(
+          errorResult((value as { name: string }).name, (value as { message: string }).message),
+        ),
   }));
 }
