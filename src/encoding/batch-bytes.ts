@@ -83,8 +83,10 @@ export function decodeBatchBytes(bytes: Uint8Array): unknown {
 }
 
 /**
- * A batch of operation commands read field by field from `bytes` (each op viewing them), every field
- * checked as the wire's validator checks it; null, without throwing, for anything else.
+ * A batch of operation commands only, in the array form {@link writeBatch} writes, read field by field
+ * from `bytes` (each op viewing them) with every field checked as the wire's validator checks it; null,
+ * without throwing, for anything else (other commands, another encoder's choices, garbage), which
+ * msgpackr and the validator then read and judge.
  *
  * @example
  * ```ts
@@ -92,33 +94,6 @@ export function decodeBatchBytes(bytes: Uint8Array): unknown {
  * ```
  */
 export function readCheckedBatch(bytes: Uint8Array): Batch | null {
-  const batch = readOpBatch(bytes);
-  if (batch !== null) checkedBatches.add(batch);
-  return batch;
-}
-
-/** Batches read by {@link readOpBatch}: every field already checked as the wire's validator would. */
-const checkedBatches = new WeakSet<object>();
-
-/**
- * True for a batch that {@link decodeBatchBytes} read field by field, whose every field it checked as
- * the wire's validator does (so the validator need not walk its commands again).
- *
- * @example
- * ```ts
- * if (isCheckedBatch(value)) return value as Batch;
- * ```
- */
-export function isCheckedBatch(value: unknown): boolean {
-  return typeof value === "object" && value !== null && checkedBatches.has(value);
-}
-
-/**
- * A batch of operation commands only, in the array form {@link writeBatch} writes, read field by field
- * with each op viewing `bytes`; null for anything else (other commands, another encoder's choices,
- * garbage), which msgpackr and the validator then read and judge.
- */
-function readOpBatch(bytes: Uint8Array): Batch | null {
   const r = new MsgpackReader(bytes);
   if (r.arrayLength() !== BATCH_FIELDS) return null;
   const timeMs = r.finite();
@@ -132,7 +107,26 @@ function readOpBatch(bytes: Uint8Array): Batch | null {
     if (command === null) return null;
     commands.push(command);
   }
-  return r.atEnd() ? { timeMs, seed, commands } : null;
+  if (!r.atEnd()) return null;
+  const batch = { timeMs, seed, commands };
+  checkedBatches.add(batch);
+  return batch;
+}
+
+/** Batches read by {@link readCheckedBatch}: every field already checked as the wire's validator would. */
+const checkedBatches = new WeakSet<object>();
+
+/**
+ * True for a batch that {@link readCheckedBatch} read field by field, whose every field it checked as
+ * the wire's validator does (so the validator need not walk its commands again).
+ *
+ * @example
+ * ```ts
+ * if (isCheckedBatch(value)) return value as Batch;
+ * ```
+ */
+export function isCheckedBatch(value: unknown): boolean {
+  return typeof value === "object" && value !== null && checkedBatches.has(value);
 }
 
 /**

@@ -15,6 +15,13 @@
  * @module
  */
 
+/**
+ * Longest array accepted anywhere in a frame; far above any real message, far below a memory problem.
+ * The wire's validator refuses longer arrays, and {@link MsgpackReader.arrayLength} does not read them,
+ * so that a batch or message read field by field (and then not validated again) keeps the same bound.
+ */
+export const ARRAY_LENGTH_MAX = 1_000_000;
+
 /** What {@link MsgpackReader.natural} returns for anything that is not a non-negative safe integer. */
 export const NOT_NATURAL = -1;
 
@@ -48,9 +55,10 @@ export class MsgpackReader {
     return this.#position === this.#bytes.length;
   }
 
-  /** The length of an array header, or -1 for anything else. */
+  /** The length of an array header, or -1 for anything else (a length over {@link ARRAY_LENGTH_MAX} too). */
   arrayLength(): number {
-    return this.#headerLength(0x90, 0xdc);
+    const length = this.#headerLength(0x90, 0xdc);
+    return length > ARRAY_LENGTH_MAX ? -1 : length;
   }
 
   /** The length of a map header, or -1 for anything else. */

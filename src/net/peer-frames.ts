@@ -23,7 +23,6 @@ import { encodedBatch, readCheckedBatch, rememberBatchBytes } from "../encoding/
 import { MsgpackReader, NOT_NATURAL } from "../encoding/msgpack-reader.ts";
 import type { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import type { Frame } from "./frames.ts";
-import { ARRAY_LENGTH_MAX } from "./validate.ts";
 
 type PeerFrame = Extract<Frame, { t: "peer" }>;
 
@@ -146,7 +145,7 @@ function readAccepted(r: MsgpackReader): PeerFrame | null {
   return r.atEnd() ? { t: "peer", m: { type: "accepted", ballot, slots } } : null;
 }
 
-/** The fields both messages start with: the ballot, then the length of the list `key` (bounded as the validator bounds arrays). */
+/** The fields both messages start with: the ballot, then the length of the list `key` (the reader bounds it as the validator does). */
 function readBallotAndList(r: MsgpackReader, key: string): { ballot: Ballot; count: number } | null {
   if (!r.fixstr("ballot") || r.mapLength() !== 2 || !r.fixstr("round")) return null;
   const round = r.natural();
@@ -154,5 +153,5 @@ function readBallotAndList(r: MsgpackReader, key: string): { ballot: Ballot; cou
   const nodeId = r.natural();
   if (nodeId === NOT_NATURAL || !r.fixstr(key)) return null;
   const count = r.arrayLength();
-  return count < 0 || count > ARRAY_LENGTH_MAX ? null : { ballot: { round, nodeId }, count };
+  return count < 0 ? null : { ballot: { round, nodeId }, count };
 }

@@ -19,10 +19,11 @@ import type { ConfChange, Config, Member } from "../core/config.ts";
 import type { Message, PValue, SlotValue } from "../core/messages.ts";
 import type { ConfigEpoch, SessionState, Snapshot } from "../core/snapshot.ts";
 import { isCheckedBatch } from "../encoding/batch-bytes.ts";
+import { ARRAY_LENGTH_MAX } from "../encoding/msgpack-reader.ts";
 import type { Frame, FrameErrorCode, ObjectInfo } from "./frames.ts";
 
-/** Longest array accepted anywhere in a frame; far above any real message, far below a memory problem. */
-export const ARRAY_LENGTH_MAX = 1_000_000;
+/** Longest array accepted anywhere in a frame (the fast readers refuse longer ones as well). */
+export { ARRAY_LENGTH_MAX };
 
 /**
  * A frame that is not msgpack or not a valid {@link Frame}. `message` is `path: reason`, e.g.

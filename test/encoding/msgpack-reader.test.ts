@@ -9,7 +9,7 @@ import {
   expandBatch,
   isCheckedBatch,
 } from "../../src/encoding/batch-bytes.ts";
-import { MsgpackReader, NOT_NATURAL } from "../../src/encoding/msgpack-reader.ts";
+import { ARRAY_LENGTH_MAX, MsgpackReader, NOT_NATURAL } from "../../src/encoding/msgpack-reader.ts";
 import { expandCompactFrame, readCompactCommand } from "../../src/net/compact-frames.ts";
 import { decodeFrame, encodeFrame } from "../../src/net/frame-codec.ts";
 import { BadFrameError, validateFrame } from "../../src/net/validate.ts";
@@ -72,6 +72,20 @@ describe("msgpack reader", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("does not read an array longer than the wire's bound, which the validator would refuse", () => {
+    const header = (length: number) => {
+      const bytes = Buffer.alloc(5);
+      bytes[0] = 0xdd;
+      bytes.writeUInt32BE(length, 1);
+      return new Uint8Array(bytes);
+    };
+    assert.equal(new MsgpackReader(header(ARRAY_LENGTH_MAX)).arrayLength(), ARRAY_LENGTH_MAX);
+    assert.equal(new MsgpackReader(header(ARRAY_LENGTH_MAX + 1)).arrayLength(), -1);
+    // So a batch claiming more commands than that goes to the general path, whose validator names it.
+    const batch = new Uint8Array([0x93, 0x01, 0x02, ...header(ARRAY_LENGTH_MAX + 1)]);
+    assert.equal(isCheckedBatch(decodeOrNull(batch)), false);
   });
 
   it("reads arrays and byte strings of every header width, and says no past the end instead of throwing", () => {
@@ -215,3 +229,12 @@ describe("fast reading of batches and command frames", () => {
     assert.notEqual(own.command.body.op.buffer.byteLength, 0);
   });
 });
+
+/** What decodeBatchBytes makes of `bytes`, or null when msgpackr refuses them (here: cut short). */
+function decodeOrNull(bytes: Uint8Array): unknown {
+  try {
+    return decodeBatchBytes(bytes);
+  } catch {
+    return null;
+  }
+}
