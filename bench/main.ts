@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { type BarePipelineFigure, measureBarePipeline } from "./bare-pipeline.ts";
 import type { LoadResult } from "./load.ts";
 import { IDLE_PAUSE_MS, type MachineFloor, measureMachineFloor } from "./machine-floor.ts";
-import { median } from "./stats.ts";
+import { median, pairedRatio } from "./stats.ts";
 import { ConcoordSystem } from "./systems/concoord.ts";
 import { EtcdSystem } from "./systems/etcd.ts";
 import type { BenchSystem, SystemName } from "./systems/system.ts";
@@ -260,7 +260,7 @@ function buildReport(
 ): { json: unknown[]; markdown: string; broken: boolean } {
   const json: unknown[] = [];
   const rows: string[] = [
-    "| workload | C | system | ops/s | p50 ms | p99 ms | max ms | server CPU ms / 1k ops | other CPU | failed | concoord ÷ this |",
+    "| workload | C | system | ops/s | p50 ms | p99 ms | max ms | server CPU ms / 1k ops | other CPU | failed | concoord ÷ this (run by run) |",
     "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   let broken = false;
@@ -272,6 +272,12 @@ function buildReport(
     const medians = new Map([...bySystem].map(([name, runs]) => [name, medianFigure(runs)]));
     const ours = medians.get("concoord")!;
     if (!(ours.opsPerSec > 0)) broken = true;
+    // Throughput ratios pair each run's figures (the systems ran back to back in it), then take the median.
+    const ratioTo = (name: SystemName): number =>
+      pairedRatio(
+        bySystem.get("concoord")!.map((r) => r.opsPerSec),
+        (bySystem.get(name) ?? []).map((r) => r.opsPerSec),
+      );
     const entry: Record<string, unknown> = { workload, concurrency };
     for (const name of names) {
       const m = medians.get(name);
@@ -284,15 +290,13 @@ function buildReport(
         cpuMsPer1k: m.cpuMsPer1k,
         ...(Number.isFinite(m.commandsPerSlot) ? { commandsPerSlot: m.commandsPerSlot } : {}),
       };
-      const ratio = name === "concoord" ? "" : `${f(ours.opsPerSec / m.opsPerSec)}×`;
+      const ratio = name === "concoord" ? "" : `${f(ratioTo(name))}×`;
       rows.push(
         `| ${workload} | ${concurrency} | ${name} | ${f(m.opsPerSec, 0)} | ${f(m.p50Ms)} | ${f(m.p99Ms)} | ${f(m.maxMs)} | ${f(m.cpuMsPer1k, 1)} | ${f(m.foreignCpuShare * 100, 0)}% | ${f(m.failed, 0)} | ${ratio} |`,
       );
     }
-    const etcd = medians.get("etcd");
-    const zk = medians.get("zookeeper");
-    entry.ratio = etcd ? ours.opsPerSec / etcd.opsPerSec : null;
-    entry.ratioZookeeper = zk ? ours.opsPerSec / zk.opsPerSec : null;
+    entry.ratio = medians.has("etcd") ? ratioTo("etcd") : null;
+    entry.ratioZookeeper = medians.has("zookeeper") ? ratioTo("zookeeper") : null;
     json.push(entry);
     if (Number.isFinite(ours.commandsPerSlot))
       perSlot.push(`${workload} C=${concurrency} ${f(ours.commandsPerSlot, 1)}`);
