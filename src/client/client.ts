@@ -542,6 +542,9 @@ export class Client {
       onClose: (c) => {
         if (this.#conn === c) this.#lost(c);
       },
+      // The calls of one turn leave together, whichever client makes them: after a turn that answered
+      // several clients, their next calls reach the leader at once and can share a slot.
+      sendsAt: "turn",
     });
     this.#adopt(conn, welcome);
     return welcome;

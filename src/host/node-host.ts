@@ -19,6 +19,7 @@ import { PROTOCOL_VERSION } from "../net/frames.ts";
 import type { NodeStorage } from "../storage/index.ts";
 import { parseAddress } from "./address.ts";
 import { identityConflict } from "./membership.ts";
+import { HOLD_MS, ReplyGroupHold } from "./reply-group-hold.ts";
 
 /** Everything a node process needs. */
 export interface NodeHostOptions {
@@ -47,6 +48,12 @@ const RECONNECT_MS_MIN = 50;
 const RECONNECT_MS_MAX = 2000;
 /** A connection that has not said `hello` within this time is closed. */
 const HELLO_TIMEOUT_MS = 5000;
+
+/** A client's command the leader holds for its reply group (see {@link ReplyGroupHold}). */
+interface HeldCommand {
+  readonly requestId: number;
+  readonly command: Command;
+}
 
 interface PendingRequest {
   readonly conn: FrameConnection;
@@ -80,8 +87,16 @@ export class NodeHost {
   #nextRequestId = 1;
   #tickTimer: NodeJS.Timeout | null = null;
   #flushScheduled = false;
-  /** Connections a flush round replied on (kept to reuse the set). */
-  readonly #repliedTo = new Set<FrameConnection>();
+  /** Connections a flush round replied on, with how many replies each (kept to reuse the map). */
+  readonly #repliedTo = new Map<FrameConnection, number>();
+  /** Commands of clients answered together wait for each other, so they share a slot again. */
+  readonly #hold = new ReplyGroupHold<FrameConnection, HeldCommand>({
+    holdMs: HOLD_MS,
+    propose: (held) => {
+      for (const { requestId, command } of held) this.#core.propose(requestId, command);
+      this.#scheduleFlush();
+    },
+  });
   /** The peer message encoded last, with its bytes. */
   #encodedPeer: { readonly message: Message; readonly payload: Uint8Array } | null = null;
   #flushing = false;
@@ -162,6 +177,7 @@ export class NodeHost {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#tickTimer) clearInterval(this.#tickTimer);
+    this.#hold.clear();
     for (const link of this.#peers.values()) link.close();
     for (const conn of this.#clients) conn.close();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -194,11 +210,12 @@ export class NodeHost {
           if (!pending) continue;
           this.#forget(requestId, pending.conn);
           this.#sendReply(pending.conn, pending.clientRequestId, reply);
-          this.#repliedTo.add(pending.conn);
+          this.#repliedTo.set(pending.conn, (this.#repliedTo.get(pending.conn) ?? 0) + 1);
         }
         // The sync below holds this thread: what may go before it leaves now, not when the turn ends
         // (one write per connection, however the replies interleave).
-        for (const conn of this.#repliedTo) conn.flush();
+        for (const conn of this.#repliedTo.keys()) conn.flush();
+        this.#hold.answered(this.#repliedTo, (conn) => !this.#connRequests.has(conn));
         this.#repliedTo.clear();
         if (ready.early.length > 0) this.#flushPeers();
         const appendStartMs = performance.now();
@@ -340,7 +357,7 @@ export class NodeHost {
         },
         onBadFrame: (reason) => this.#log.warn({ remote: socket.remoteAddress, reason }, "bad frame"),
       },
-      this.#options.connection ?? DEFAULT_CONNECTION_LIMITS,
+      { limits: this.#options.connection ?? DEFAULT_CONNECTION_LIMITS },
     );
   }
 
@@ -424,8 +441,13 @@ export class NodeHost {
         const requestId = this.#nextRequestId++;
         this.#requests.set(requestId, { conn, clientRequestId: frame.id });
         this.#connRequests.set(conn, outstanding + 1);
-        if (frame.t === "command") this.#core.propose(requestId, frame.command);
-        else this.#core.read(requestId, frame.query);
+        if (frame.t === "command") {
+          if (this.#hold.command(conn, { requestId, command: frame.command })) return;
+          this.#core.propose(requestId, frame.command);
+        } else {
+          this.#hold.cameBack(conn);
+          this.#core.read(requestId, frame.query);
+        }
         this.#scheduleFlush();
         return;
       }
@@ -463,6 +485,7 @@ export class NodeHost {
 
   #dropClient(conn: FrameConnection): void {
     this.#clients.delete(conn);
+    this.#hold.closed(conn);
     if (!this.#connRequests.has(conn)) return;
     for (const [id, pending] of this.#requests) if (pending.conn === conn) this.#requests.delete(id);
     this.#connRequests.delete(conn);
@@ -587,7 +610,7 @@ class PeerLink {
           if (!this.#closed) this.#retry();
         },
       },
-      this.#host.connectionLimits,
+      { limits: this.#host.connectionLimits },
     );
     socket.on("connect", () => {
       conn.send({

@@ -19,10 +19,26 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 };
 
 /**
+ * When the frames queued on a connection leave by themselves (`flush` sends them at once):
+ * - `"tick"`: when the current callback and its microtasks are done, so that a node's replies and
+ *   messages leave before its next log sync holds the thread;
+ * - `"turn"`: when the event-loop turn ends, so that the calls a client makes over several connections
+ *   in one turn, say after one turn's replies, reach the leader together and can share a slot.
+ */
+export type SendPoint = "tick" | "turn";
+
+/** How one connection behaves. */
+export interface ConnectionOptions {
+  readonly limits?: ConnectionLimits;
+  /** Default `"tick"`. */
+  readonly sendsAt?: SendPoint;
+}
+
+/**
  * One TCP connection speaking concoord frames: decodes and validates every frame before handing it on,
  * answers garbage with an `error` frame (and closes when the stream cannot be trusted any more), keeps
- * `TCP_NODELAY` on, and sends the frames of one event-loop turn in one write (one buffer, so the
- * stream machinery runs once per turn instead of once per frame).
+ * `TCP_NODELAY` on, and sends the frames queued together in one write (one buffer, so the stream
+ * machinery runs once per {@link SendPoint} instead of once per frame).
  *
  * @example
  * ```ts
@@ -34,6 +50,7 @@ export class FrameConnection {
   readonly socket: Socket;
   readonly #reader: FrameReader;
   readonly #limits: ConnectionLimits;
+  readonly #sendsAtTurnEnd: boolean;
   /** Frames sent during this turn, written together when it ends. */
   #outbox: Uint8Array[] = [];
   #outboxBytes = 0;
@@ -47,11 +64,12 @@ export class FrameConnection {
       onClose: (conn: FrameConnection) => void;
       onBadFrame?: (reason: string, conn: FrameConnection) => void;
     },
-    limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+    options: ConnectionOptions = {},
   ) {
     this.socket = socket;
-    this.#limits = limits;
-    this.#reader = new FrameReader({ frameBytesMax: limits.frameBytesMax });
+    this.#limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+    this.#sendsAtTurnEnd = options.sendsAt === "turn";
+    this.#reader = new FrameReader({ frameBytesMax: this.#limits.frameBytesMax });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       if (this.#closed) return;
@@ -123,12 +141,15 @@ export class FrameConnection {
     // encodeFrame never writes over a payload it returned, so holding it until the turn ends is safe.
     this.#outbox.push(payload);
     this.#outboxBytes += bytes;
-    if (this.#outbox.length === 1) process.nextTick(this.flush);
+    if (this.#outbox.length === 1) {
+      if (this.#sendsAtTurnEnd) setImmediate(this.flush);
+      else process.nextTick(this.flush);
+    }
     return true;
   }
 
   /**
-   * Writes the frames queued so far as one buffer. They go by themselves when the current turn ends; a
+   * Writes the frames queued so far as one buffer. They go by themselves (see {@link SendPoint}); a
    * caller about to block the thread (a node's log sync) calls this first so they travel meanwhile.
    */
   readonly flush = (): void => {

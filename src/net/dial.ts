@@ -1,5 +1,6 @@
 import { connect as tcpConnect } from "node:net";
 import type { Address } from "../host/address.ts";
+import type { SendPoint } from "./connection.ts";
 import { FrameConnection } from "./connection.ts";
 import type { Frame, WelcomeFrame } from "./frames.ts";
 import { PROTOCOL_VERSION } from "./frames.ts";
@@ -20,6 +21,8 @@ export function dialNode(
     readonly timeoutMs: number;
     readonly onFrame: (frame: Frame, conn: FrameConnection) => void;
     readonly onClose: (conn: FrameConnection) => void;
+    /** When queued frames leave (see {@link SendPoint}); default `"tick"`. */
+    readonly sendsAt?: SendPoint;
   },
 ): Promise<{ conn: FrameConnection; welcome: WelcomeFrame }> {
   return new Promise((resolve, reject) => {
@@ -33,29 +36,33 @@ export function dialNode(
       reject(error);
     };
     const timer = setTimeout(() => fail(new Error("no answer to hello")), handlers.timeoutMs);
-    const conn: FrameConnection = new FrameConnection(socket, {
-      onFrame: (frame) => {
-        if (settled) {
-          handlers.onFrame(frame, conn);
-          return;
-        }
-        if (frame.t === "error") {
-          fail(new Error(frame.message));
-          return;
-        }
-        if (frame.t !== "welcome") return;
-        settled = true;
-        clearTimeout(timer);
-        resolve({ conn, welcome: frame });
+    const conn: FrameConnection = new FrameConnection(
+      socket,
+      {
+        onFrame: (frame) => {
+          if (settled) {
+            handlers.onFrame(frame, conn);
+            return;
+          }
+          if (frame.t === "error") {
+            fail(new Error(frame.message));
+            return;
+          }
+          if (frame.t !== "welcome") return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({ conn, welcome: frame });
+        },
+        onClose: () => {
+          if (!settled) {
+            fail(new Error("connection closed"));
+            return;
+          }
+          handlers.onClose(conn);
+        },
       },
-      onClose: () => {
-        if (!settled) {
-          fail(new Error("connection closed"));
-          return;
-        }
-        handlers.onClose(conn);
-      },
-    });
+      handlers.sendsAt === undefined ? {} : { sendsAt: handlers.sendsAt },
+    );
     socket.on("error", (error) => fail(error));
     socket.on("connect", () => conn.send({ t: "hello", v: PROTOCOL_VERSION, role: "client" }));
   });

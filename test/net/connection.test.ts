@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { connect, createServer } from "node:net";
 import { describe, it } from "node:test";
+import type { ConnectionOptions } from "../../src/net/connection.ts";
 import { FrameConnection } from "../../src/net/connection.ts";
 import { encodeFrame } from "../../src/net/frame-codec.ts";
 import { FrameReader } from "../../src/net/framer.ts";
@@ -10,7 +11,9 @@ import type { Frame } from "../../src/net/frames.ts";
 const bytesOf = (payloads: readonly Uint8Array[]) => payloads.map((p) => Buffer.from(p));
 
 /** A connected pair over loopback: `ours` wrapped in a FrameConnection, `theirs` raw. */
-async function pair(): Promise<{ conn: FrameConnection; ours: Socket; theirs: Socket; close: () => void }> {
+async function pair(
+  options: ConnectionOptions = {},
+): Promise<{ conn: FrameConnection; ours: Socket; theirs: Socket; close: () => void }> {
   let theirs: Socket | null = null;
   const server = createServer((s) => {
     theirs = s;
@@ -20,7 +23,7 @@ async function pair(): Promise<{ conn: FrameConnection; ours: Socket; theirs: So
   const ours = connect({ host: "127.0.0.1", port: address.port });
   await new Promise<void>((resolve) => ours.once("connect", resolve));
   for (let i = 0; i < 100 && theirs === null; i++) await new Promise((r) => setTimeout(r, 5));
-  const conn = new FrameConnection(ours, { onFrame: () => {}, onClose: () => {} });
+  const conn = new FrameConnection(ours, { onFrame: () => {}, onClose: () => {} }, options);
   return {
     conn,
     ours,
@@ -56,7 +59,7 @@ function countWrites(socket: Socket): number[] {
 }
 
 describe("FrameConnection", () => {
-  it("sends the frames of one turn in one write, in order", async () => {
+  it("sends the frames of one callback in one write, in order", async () => {
     const { conn, ours, theirs, close } = await pair();
     try {
       const writes = countWrites(ours);
@@ -74,6 +77,25 @@ describe("FrameConnection", () => {
       close();
     }
   });
+
+  for (const sendsAt of ["tick", "turn"] as const) {
+    it(`sends frames queued by later callbacks of the turn ${sendsAt === "turn" ? "in the same write" : "in writes of their own"} when it sends at the ${sendsAt}`, async () => {
+      const { conn, ours, theirs, close } = await pair({ sendsAt });
+      try {
+        const writes = countWrites(ours);
+        const received = receiveAll(theirs);
+        const frames: Frame[] = [1, 2, 3].map((id) => ({ t: "status", id }));
+        // Three callbacks of one turn, as when a client reads replies from several sockets.
+        for (const frame of frames) setImmediate(() => conn.send(frame));
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(writes.length, sendsAt === "turn" ? 1 : 3);
+        ours.end();
+        assert.deepEqual(bytesOf(await received), bytesOf(frames.map(encodeFrame)));
+      } finally {
+        close();
+      }
+    });
+  }
 
   it("flush writes what is queued at once, before the thread blocks, and the turn's end adds nothing", async () => {
     const { conn, ours, theirs, close } = await pair();
