@@ -188,14 +188,21 @@ export class NodeHost {
 
   // ---- the core's contract ----------------------------------------------------------------------------
 
-  #scheduleFlush(): void {
+  /**
+   * Flushes when the event loop's turn ends, so that everything read in the turn shares one batch and
+   * one sync; or, with `callbackEnd`, as soon as the running callback is done.
+   */
+  #scheduleFlush(callbackEnd = false): void {
     if (this.#flushScheduled || this.#stopped) return;
     this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      void this.#flush();
-    });
+    if (callbackEnd) queueMicrotask(this.#flushNow);
+    else setImmediate(this.#flushNow);
   }
+
+  readonly #flushNow = (): void => {
+    this.#flushScheduled = false;
+    void this.#flush();
+  };
 
   async #flush(): Promise<void> {
     if (this.#flushing || this.#stopped) return;
@@ -496,7 +503,9 @@ export class NodeHost {
     if (this.#stopped) return;
     if (frame.t !== "peer") return;
     this.#core.step(from, frame.m);
-    this.#scheduleFlush();
+    // A follower's work comes from the leader's one connection, every frame of a read delivered before
+    // the callback ends: waiting for the rest of the turn would only delay its sync and its answer.
+    this.#scheduleFlush(this.#core.role === "follower");
   }
 
   get log(): Logger {
