@@ -51,7 +51,7 @@ export class FrameConnection {
   readonly #reader: FrameReader;
   readonly #limits: ConnectionLimits;
   readonly #sendsAtTurnEnd: boolean;
-  /** Frames sent during this turn, written together when it ends. */
+  /** Frames sent since the last write, written together at the next {@link SendPoint} or `flush`. */
   #outbox: Uint8Array[] = [];
   #outboxBytes = 0;
   #closed = false;
