@@ -92,6 +92,11 @@ export class MsgpackWriter {
     this.#buffer[this.#position++] = 0xc0;
   }
 
+  boolean(value: boolean): void {
+    this.#reserve(1);
+    this.#buffer[this.#position++] = value ? 0xc3 : 0xc2;
+  }
+
   /** A UTF-8 string. */
   string(value: string): void {
     // Short ASCII strings (frame tags, keys) byte by byte: Buffer's UTF-8 path costs more than the copy.

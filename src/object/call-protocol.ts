@@ -1,4 +1,5 @@
 import { MsgpackReader, NOT_SCALAR } from "../encoding/msgpack-reader.ts";
+import { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import { decodeValue, encodeValue, packWire, toWire } from "./codec.ts";
 import { ObjectCallError } from "./errors.ts";
 
@@ -42,7 +43,43 @@ export type CallResult =
 export function encodeCall(call: CallOp): Uint8Array {
   // An array, not a map: every replica decodes every call, and without the field names that is about a
   // third faster (and the op a third smaller in the log). Maps are still read (see `decodeCall`).
-  return packWire([call.object, call.method, toWire([...call.args], "$.args")]);
+  return writePlainCall(call) ?? packWire([call.object, call.method, toWire([...call.args], "$.args")]);
+}
+
+/** Calls are written synchronously and taken at once, so one writer serves them all. */
+const callWriter = new MsgpackWriter();
+
+/**
+ * Writes the common call — the form {@link readPlainCall} reads: ASCII names, at most
+ * {@link PLAIN_ARGS_MAX} arguments that are null, booleans, numbers or ASCII strings — field by field,
+ * in the bytes the general path writes for it (`test/object/call-protocol.test.ts` holds the two to each
+ * other); null for any other call. A client encodes every call it makes, and the general path (checking
+ * and converting the arguments, then msgpackr) cost several times more.
+ */
+function writePlainCall(call: CallOp): Uint8Array | null {
+  const { object, method, args } = call;
+  if (args.length > PLAIN_ARGS_MAX || !isAscii(object) || !isAscii(method)) return null;
+  for (const arg of args) {
+    if (!(arg === null || typeof arg === "boolean" || typeof arg === "number" || isAscii(arg))) return null;
+  }
+  const w = callWriter;
+  w.array(3);
+  w.string(object);
+  w.string(method);
+  w.array(args.length);
+  for (const arg of args) {
+    if (arg === null) w.nil();
+    else if (typeof arg === "boolean") w.boolean(arg);
+    else if (typeof arg === "number") w.number(arg);
+    else w.string(arg as string);
+  }
+  return w.take();
+}
+
+function isAscii(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 /**
@@ -152,6 +189,8 @@ const CONSTANT_RESULTS: ReadonlyMap<unknown, Uint8Array> = new Map(
  * ```
  */
 export function decodeResult(bytes: Uint8Array): CallResult {
+  const plain = readPlainResult(bytes);
+  if (plain !== null) return plain;
   const value = decodeOrThrow(bytes, "BadResult");
   // `[value]` is an ok result; the map form `{ ok: true, value }` is what older logs and snapshots hold.
   if (Array.isArray(value) && value.length === 1) return { ok: true, value: value[0] };
@@ -163,6 +202,26 @@ export function decodeResult(bytes: Uint8Array): CallResult {
     throw new ObjectCallError("BadResult", "a failed result must carry an error with a name and a message");
   return { ok: false, error: { name: error.name, message: error.message } };
 }
+
+/**
+ * Reads the common result — `[value]` with a value that is undefined, null, a boolean, a number or an
+ * ASCII string — field by field, or returns null for anything else, which msgpackr reads. A client
+ * decodes the result of every call; a write's is nearly always one of these.
+ */
+function readPlainResult(bytes: Uint8Array): CallResult | null {
+  // A one-item array; `[undefined]` is msgpackr's fixext of type 0, which the reader does not take.
+  if (bytes[0] !== 0x91) return null;
+  if (bytes.length === UNDEFINED_RESULT.length && bytes[1] === UNDEFINED_RESULT[1]) {
+    return bytes[2] === UNDEFINED_RESULT[2] && bytes[3] === UNDEFINED_RESULT[3] ? OK_UNDEFINED : null;
+  }
+  const r = new MsgpackReader(bytes);
+  r.arrayLength();
+  const value = r.scalar();
+  return value !== NOT_SCALAR && r.atEnd() ? { ok: true, value } : null;
+}
+
+const UNDEFINED_RESULT = CONSTANT_RESULTS.get(undefined)!;
+const OK_UNDEFINED: CallResult = Object.freeze({ ok: true, value: undefined });
 
 /**
  * An error result.
