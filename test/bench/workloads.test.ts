@@ -36,11 +36,13 @@ describe("workloads against a real concoord cluster", () => {
       );
       // Four clients, each with sixteen writes in flight, answered together: the leader holds the first
       // to send again for the others (see ReplyGroupHold), so their writes keep sharing slots. Without
-      // the hold a slot carries one client's writes or three's, about 29 on average.
+      // the hold a slot carries one client's writes or three's: 28–31 on average here. With it ~50 (48
+      // with an end-to-end test running beside; 45–50 with whole end-to-end suites beside, a load that
+      // also merges some slots without the hold), so the bound sits between the two.
       const four = await runWorkload(system, "put", 64, { ...shape, durationMs: 1500 });
       assert.ok(four.commandsPerSlot !== undefined, JSON.stringify(four));
       assert.ok(four.commandsPerSlot <= perSlotMax(four, 64), JSON.stringify(four));
-      assert.ok(four.commandsPerSlot > 40, `${four.commandsPerSlot} writes per slot`);
+      assert.ok(four.commandsPerSlot > 36, `${four.commandsPerSlot} writes per slot`);
       const reads = await runWorkload(system, "get", 4, shape);
       assert.ok(reads.ops > 0, JSON.stringify(reads));
       assert.equal(reads.commandsPerSlot, undefined, "a read takes no slot");
