@@ -128,15 +128,23 @@ export class MsgpackReader {
   }
 
   /**
-   * The next item when it is nil (read as null, as msgpackr reads it), a boolean, a number of a width
-   * {@link finite} reads (NaN and infinities included) or an ASCII string; {@link NOT_SCALAR} otherwise.
+   * The next item when it is nil (read as null, as msgpackr reads it), msgpackr's `undefined` (a fixext 1
+   * of type 0 with a zero byte), a boolean, a number of a width {@link finite} reads (NaN and infinities
+   * included) or an ASCII string; {@link NOT_SCALAR} otherwise.
    */
-  scalar(): null | boolean | number | string | typeof NOT_SCALAR {
-    const tag = this.#bytes[this.#position];
+  scalar(): undefined | null | boolean | number | string | typeof NOT_SCALAR {
+    const b = this.#bytes;
+    const at = this.#position;
+    const tag = b[at];
     if (tag === undefined) return NOT_SCALAR;
     if (tag === 0xc0 || tag === 0xc2 || tag === 0xc3) {
       this.#position++;
       return tag === 0xc0 ? null : tag === 0xc3;
+    }
+    if (tag === 0xd4) {
+      if (b[at + 1] !== 0 || b[at + 2] !== 0) return NOT_SCALAR;
+      this.#position = at + 3;
+      return undefined;
     }
     if ((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb)) return this.asciiString() ?? NOT_SCALAR;
     return this.#number() ?? NOT_SCALAR;

@@ -92,6 +92,14 @@ export class MsgpackWriter {
     this.#buffer[this.#position++] = 0xc0;
   }
 
+  /** `undefined` as msgpackr writes it: a fixext 1 of type 0 holding a zero byte. */
+  undefinedValue(): void {
+    this.#reserve(3);
+    this.#buffer[this.#position++] = 0xd4;
+    this.#buffer[this.#position++] = 0;
+    this.#buffer[this.#position++] = 0;
+  }
+
   boolean(value: boolean): void {
     this.#reserve(1);
     this.#buffer[this.#position++] = value ? 0xc3 : 0xc2;

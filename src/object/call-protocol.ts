@@ -51,27 +51,29 @@ const callWriter = new MsgpackWriter();
 
 /**
  * Writes the common call — the form {@link readPlainCall} reads: ASCII names, at most
- * {@link PLAIN_ARGS_MAX} arguments that are null, booleans, numbers or ASCII strings — field by field,
- * in the bytes the general path writes for it (`test/object/call-protocol.test.ts` holds the two to each
- * other); null for any other call. A client encodes every call it makes, and the general path (checking
- * and converting the arguments, then msgpackr) cost several times more.
+ * {@link PLAIN_ARGS_MAX} arguments that are undefined, null, booleans, numbers or ASCII strings — field by
+ * field, in the bytes the general path writes for it (`test/object/call-protocol.test.ts` holds the two
+ * to each other); null for any other call. A client encodes every call it makes, and the general path
+ * (checking and converting the arguments, then msgpackr) cost several times more.
  */
 function writePlainCall(call: CallOp): Uint8Array | null {
   const { object, method, args } = call;
   if (args.length > PLAIN_ARGS_MAX || !isAscii(object) || !isAscii(method)) return null;
-  for (const arg of args) {
-    if (!(arg === null || typeof arg === "boolean" || typeof arg === "number" || isAscii(arg))) return null;
-  }
   const w = callWriter;
   w.array(3);
   w.string(object);
   w.string(method);
   w.array(args.length);
   for (const arg of args) {
-    if (arg === null) w.nil();
+    if (arg === undefined) w.undefinedValue();
+    else if (arg === null) w.nil();
     else if (typeof arg === "boolean") w.boolean(arg);
     else if (typeof arg === "number") w.number(arg);
-    else w.string(arg as string);
+    else if (isAscii(arg)) w.string(arg);
+    else {
+      w.reset();
+      return null;
+    }
   }
   return w.take();
 }
@@ -107,11 +109,11 @@ export function decodeCall(bytes: Uint8Array): CallOp {
 }
 
 /**
- * Reads the common call — `[object, method, args]` with ASCII names and arguments that are nil, booleans,
- * numbers or ASCII strings — field by field, or returns null for anything else, which msgpackr reads.
- * Every replica decodes every call, and msgpackr's general decoding was a third of applying a `set`.
- * A call read here is one msgpackr reads identically (`test/object/call-protocol.test.ts` holds the two
- * to each other on random and damaged calls).
+ * Reads the common call — `[object, method, args]` with ASCII names and arguments that are undefined,
+ * nil, booleans, numbers or ASCII strings — field by field, or returns null for anything else, which
+ * msgpackr reads. Every replica decodes every call, and msgpackr's general decoding was a third of
+ * applying a `set`. A call read here is one msgpackr reads identically (`test/object/call-protocol.test.ts`
+ * holds the two to each other on random and damaged calls).
  */
 function readPlainCall(bytes: Uint8Array): CallOp | null {
   const r = new MsgpackReader(bytes);
@@ -209,19 +211,13 @@ export function decodeResult(bytes: Uint8Array): CallResult {
  * decodes the result of every call; a write's is nearly always one of these.
  */
 function readPlainResult(bytes: Uint8Array): CallResult | null {
-  // A one-item array; `[undefined]` is msgpackr's fixext of type 0, which the reader does not take.
+  // One byte tells a one-item array, before any reader is made.
   if (bytes[0] !== 0x91) return null;
-  if (bytes.length === UNDEFINED_RESULT.length && bytes[1] === UNDEFINED_RESULT[1]) {
-    return bytes[2] === UNDEFINED_RESULT[2] && bytes[3] === UNDEFINED_RESULT[3] ? OK_UNDEFINED : null;
-  }
   const r = new MsgpackReader(bytes);
   r.arrayLength();
   const value = r.scalar();
   return value !== NOT_SCALAR && r.atEnd() ? { ok: true, value } : null;
 }
-
-const UNDEFINED_RESULT = CONSTANT_RESULTS.get(undefined)!;
-const OK_UNDEFINED: CallResult = Object.freeze({ ok: true, value: undefined });
 
 /**
  * An error result.

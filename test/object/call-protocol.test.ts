@@ -114,6 +114,7 @@ describe("calls", () => {
     );
     // The common call by itself, each scalar kind at every header width the writer picks.
     for (const value of [
+      undefined,
       null,
       true,
       false,
