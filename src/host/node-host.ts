@@ -452,7 +452,7 @@ export class NodeHost {
           if (this.#hold.command(conn, { requestId, command: frame.command })) return;
           this.#core.propose(requestId, frame.command);
         } else {
-          this.#hold.cameBack(conn);
+          this.#hold.stopAwaiting(conn);
           this.#core.read(requestId, frame.query);
         }
         this.#scheduleFlush();
@@ -492,7 +492,7 @@ export class NodeHost {
 
   #dropClient(conn: FrameConnection): void {
     this.#clients.delete(conn);
-    this.#hold.closed(conn);
+    this.#hold.stopAwaiting(conn);
     if (!this.#connRequests.has(conn)) return;
     for (const [id, pending] of this.#requests) if (pending.conn === conn) this.#requests.delete(id);
     this.#connRequests.delete(conn);

@@ -41,7 +41,7 @@ export class ReplyGroupHold<Conn, Command> {
   readonly #propose: (held: readonly Command[]) => void;
   /** Holds that ended by the timer, not by every awaited connection coming back. */
   timeouts = 0;
-  /** Holds that ended because every awaited connection came back. */
+  /** Holds that ended because every awaited connection came back (or stopped being awaited). */
   completed = 0;
 
   constructor(options: { holdMs: number; propose: (held: readonly Command[]) => void }) {
@@ -89,18 +89,13 @@ export class ReplyGroupHold<Conn, Command> {
     return false;
   }
 
-  /** A read from `conn` (or any sign that it came back without a command). */
-  cameBack(conn: Conn): void {
+  /** Nothing is to be awaited from `conn`: it sent a read (it came back without a command), or it closed. */
+  stopAwaiting(conn: Conn): void {
     this.#awaited.delete(conn);
     if (this.#awaited.size === 0 && this.#held.length > 0) {
       this.completed++;
       this.#release();
     }
-  }
-
-  /** `conn` closed: nothing is to be awaited from it. */
-  closed(conn: Conn): void {
-    this.cameBack(conn);
   }
 
   /** Drops what is held without proposing it (the node is stopping). */

@@ -89,12 +89,12 @@ describe("the reply group hold", () => {
     const { hold, releases, answered } = recorded();
     answered(["a", BUSY], ["b", BUSY], ["c", BUSY]);
     assert.equal(hold.command("a", "a1"), true);
-    hold.closed("b");
+    hold.stopAwaiting("b");
     assert.deepEqual(releases, [], "c is still awaited");
-    hold.cameBack("c");
+    hold.stopAwaiting("c");
     assert.deepEqual(releases, [["a1"]]);
     assert.equal(hold.completed, 1);
-    hold.cameBack("a");
+    hold.stopAwaiting("a");
     assert.deepEqual(releases, [["a1"]], "nothing held, nothing proposed");
   });
 
