@@ -97,6 +97,8 @@ export class NodeHost {
       this.#scheduleFlush();
     },
   });
+  /** A connection with no call in flight (made once, not per flush). */
+  readonly #hasNoRequests = (conn: FrameConnection): boolean => !this.#connRequests.has(conn);
   /** The peer message encoded last, with its bytes. */
   #encodedPeer: { readonly message: Message; readonly payload: Uint8Array } | null = null;
   #flushing = false;
@@ -222,7 +224,7 @@ export class NodeHost {
         // The sync below holds this thread: what may go before it leaves now, not when the turn ends
         // (one write per connection, however the replies interleave).
         for (const conn of this.#repliedTo.keys()) conn.flush();
-        this.#hold.answered(this.#repliedTo, (conn) => !this.#connRequests.has(conn));
+        this.#hold.answered(this.#repliedTo, this.#hasNoRequests);
         this.#repliedTo.clear();
         if (ready.early.length > 0) this.#flushPeers();
         const appendStartMs = performance.now();
