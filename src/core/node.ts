@@ -44,6 +44,11 @@ export interface NodeOptions {
   readonly random: () => number;
   readonly limits?: Partial<Limits>;
   readonly bugs?: PlantedBugs;
+  /**
+   * Makes the value of a slot this node proposes from its fields; a host may return a batch that holds
+   * its own encoding (and reads the same). The plain object by default.
+   */
+  readonly makeBatch?: (batch: Batch) => Batch;
 }
 
 /** The role a node plays right now. */
@@ -94,6 +99,7 @@ export class PaxosNode {
   readonly limits: Limits;
   readonly #bugs: PlantedBugs;
   readonly #random: () => number;
+  readonly #makeBatch: (batch: Batch) => Batch;
   readonly #outbox: Outbox;
   readonly #acceptor: Acceptor;
   readonly #state: ReplicatedState;
@@ -144,6 +150,7 @@ export class PaxosNode {
     this.limits = resolveLimits(options.limits);
     this.#bugs = options.bugs ?? NO_BUGS;
     this.#random = options.random;
+    this.#makeBatch = options.makeBatch ?? ((batch) => batch);
     const durable = options.durable ?? emptyDurableState();
     this.#acceptor = new Acceptor({ durable, bugs: this.#bugs, outbox: this.#outbox });
     this.#campaignRound = durable.campaignRound;
@@ -700,7 +707,7 @@ export class PaxosNode {
   #nextValue(leader: LeaderState, slot: number): Batch | null {
     const reported = leader.reported.get(slot);
     if (reported) return reported.value;
-    if (slot <= leader.maxReportedSlot) return { timeMs: this.#nowMs, seed: this.#seed(), commands: [] };
+    if (slot <= leader.maxReportedSlot) return this.#batchOf([]);
     if (leader.pending.length === 0) return null;
     if (leader.uncommittedBytes >= this.limits.uncommittedBytesMax) return null;
     const commands: Command[] = [];
@@ -711,7 +718,16 @@ export class PaxosNode {
       commands.push(leader.pending.shift()!);
       bytes += size;
     }
-    return { timeMs: this.#nowMs, seed: this.#seed(), commands };
+    return this.#batchOf(commands);
+  }
+
+  #batchOf(commands: readonly Command[]): Batch {
+    const batch = this.#makeBatch({ timeMs: this.#nowMs, seed: this.#seed(), commands });
+    assert(
+      batch.timeMs === this.#nowMs && batch.commands === commands,
+      "the host's batch holds the fields given",
+    );
+    return batch;
   }
 
   /** Sends accepts to every window member (or only `onlyTo`), split to respect the message limit. */

@@ -14,6 +14,7 @@
  * @module
  */
 import { Packr, Unpackr } from "msgpackr";
+import { assert } from "../core/assert.ts";
 import type { Batch, Command } from "../core/command.ts";
 import { MsgpackReader, NOT_NATURAL } from "./msgpack-reader.ts";
 import { MsgpackWriter } from "./msgpack-writer.ts";
@@ -41,6 +42,7 @@ const remembered = new WeakMap<Batch, Uint8Array>();
  * ```
  */
 export function encodedBatch(batch: Batch): Uint8Array {
+  if (batch instanceof EncodedBatch) return batch.bytes();
   const known = remembered.get(batch);
   if (known !== undefined) return known;
   const bytes = writeBatch(batch);
@@ -63,6 +65,100 @@ function writeBatch(batch: Batch): Uint8Array {
     if (!writeOpCommandFields(writer, command)) writer.raw(packr.pack(command));
   }
   return writer.take();
+}
+
+/**
+ * A batch that keeps its commands as objects only while its node needs them, and its bytes for as long
+ * as it lives. A slot's value stays in the acceptor, the decided log and the storage's image until a
+ * snapshot of every replica passes it (thousands of slots), but its commands are read only to apply them
+ * and on rare paths after (a new leader's recovery, a sameness check). Kept as objects, every command of
+ * that window survived the young generation's collections and was copied into the old one: about 400
+ * bytes a write on a leader, most of the collector's work. Once {@link EncodedBatch.release} drops them,
+ * the batch is a few objects and one buffer outside the heap; a later read decodes them again from the
+ * bytes (and keeps them). Only batches of operation commands drop them: those decode from the bytes in
+ * exactly the fields they were written with (see {@link readOpBatch}); others keep their objects.
+ *
+ * @example
+ * ```ts
+ * const batch = EncodedBatch.of({ timeMs, seed, commands }); // a leader's proposal
+ * batch.release(); // applied: keep the bytes, let the commands go
+ * batch.commands; // decoded again, equal to the originals
+ * ```
+ */
+export class EncodedBatch implements Batch {
+  readonly timeMs: number;
+  readonly seed: number;
+  #bytes: Uint8Array | null;
+  #commands: readonly Command[] | null;
+  readonly #opsOnly: boolean;
+
+  private constructor(options: {
+    timeMs: number;
+    seed: number;
+    bytes: Uint8Array | null;
+    commands: readonly Command[];
+    opsOnly: boolean;
+  }) {
+    this.timeMs = options.timeMs;
+    this.seed = options.seed;
+    this.#bytes = options.bytes;
+    this.#commands = options.commands;
+    this.#opsOnly = options.opsOnly;
+  }
+
+  /** A batch of the given fields, encoded when its bytes are first asked for. */
+  static of(batch: Batch): EncodedBatch {
+    const opsOnly = batch.commands.every((command) => command.body.kind === "op");
+    const { timeMs, seed, commands } = batch;
+    return new EncodedBatch({ timeMs, seed, commands, bytes: null, opsOnly });
+  }
+
+  /** The commands, decoded again from the bytes when they were released. */
+  get commands(): readonly Command[] {
+    if (this.#commands === null) {
+      assert(this.#bytes !== null, "a released batch keeps its bytes");
+      const read = readOpBatch(this.#bytes);
+      assert(read !== null && read.timeMs === this.timeMs, "a released batch's bytes read back");
+      this.#commands = read.commands;
+    }
+    return this.#commands;
+  }
+
+  /** The batch's encoding; the caller must not modify it. */
+  bytes(): Uint8Array {
+    if (this.#bytes === null) {
+      this.#bytes = writeBatch(this);
+      assert(this.#bytes.byteLength > 0, "a batch encodes to some bytes");
+    }
+    return this.#bytes;
+  }
+
+  /** Drops the command objects (a batch of operation commands only), keeping the bytes to read them again. */
+  release(): void {
+    if (!this.#opsOnly) return;
+    this.bytes();
+    this.#commands = null;
+  }
+
+  /** The batch read from `bytes` when they hold a batch of operation commands in the array form. */
+  static read(bytes: Uint8Array): EncodedBatch | null {
+    const read = readOpBatch(bytes);
+    if (read === null) return null;
+    return new EncodedBatch({ ...read, bytes, opsOnly: true });
+  }
+}
+
+/**
+ * Lets an applied batch drop its command objects (see {@link EncodedBatch}); other batches are left as
+ * they are.
+ *
+ * @example
+ * ```ts
+ * for (const { batch } of ready.applied) releaseCommands(batch);
+ * ```
+ */
+export function releaseCommands(batch: Batch): void {
+  if (batch instanceof EncodedBatch) batch.release();
 }
 
 /**
@@ -94,6 +190,11 @@ export function decodeBatchBytes(bytes: Uint8Array): unknown {
  * ```
  */
 export function readCheckedBatch(bytes: Uint8Array): Batch | null {
+  return EncodedBatch.read(bytes);
+}
+
+/** The fields of {@link readCheckedBatch}'s batch, or null. */
+function readOpBatch(bytes: Uint8Array): Batch | null {
   const r = new MsgpackReader(bytes);
   if (r.arrayLength() !== BATCH_FIELDS) return null;
   const timeMs = r.finite();
@@ -108,13 +209,8 @@ export function readCheckedBatch(bytes: Uint8Array): Batch | null {
     commands.push(command);
   }
   if (!r.atEnd()) return null;
-  const batch = { timeMs, seed, commands };
-  checkedBatches.add(batch);
-  return batch;
+  return { timeMs, seed, commands };
 }
-
-/** Batches read by {@link readCheckedBatch}: every field already checked as the wire's validator would. */
-const checkedBatches = new WeakSet<object>();
 
 /**
  * True for a batch that {@link readCheckedBatch} read field by field, whose every field it checked as
@@ -126,7 +222,8 @@ const checkedBatches = new WeakSet<object>();
  * ```
  */
 export function isCheckedBatch(value: unknown): boolean {
-  return typeof value === "object" && value !== null && checkedBatches.has(value);
+  // A frame's batches are made by the decoder, and it makes this kind only in readCheckedBatch.
+  return value instanceof EncodedBatch;
 }
 
 /**
@@ -235,5 +332,9 @@ export function expandBatch(value: unknown): unknown {
  * ```
  */
 export function rememberBatchBytes(batch: Batch, bytes: Uint8Array): void {
+  if (batch instanceof EncodedBatch) {
+    assert(batch.bytes() === bytes, "an encoded batch holds the bytes it was read from");
+    return;
+  }
   remembered.set(batch, bytes);
 }

@@ -9,6 +9,7 @@ import type { Limits } from "../core/limits.ts";
 import type { Message } from "../core/messages.ts";
 import { PaxosNode } from "../core/node.ts";
 import type { StateMachine } from "../core/state-machine.ts";
+import { EncodedBatch, releaseCommands } from "../encoding/batch-bytes.ts";
 import { MsgpackValueTooLargeError } from "../encoding/msgpack-writer.ts";
 import type { ConnectionLimits } from "../net/connection.ts";
 import { DEFAULT_CONNECTION_LIMITS, FrameConnection } from "../net/connection.ts";
@@ -128,6 +129,8 @@ export class NodeHost {
       // Election jitter only: the host may draw it from anywhere; the core stays deterministic.
       random: Math.random,
       limits: options.limits ?? {},
+      // Batches that can let their commands go once applied (see `EncodedBatch`).
+      makeBatch: EncodedBatch.of,
     });
     const server = createServer();
     const host = new NodeHost(options, core, server);
@@ -226,6 +229,7 @@ export class NodeHost {
         for (const conn of this.#repliedTo.keys()) conn.flush();
         this.#hold.answered(this.#repliedTo, this.#hasNoRequests);
         this.#repliedTo.clear();
+        for (const { batch } of ready.applied) releaseCommands(batch);
         if (ready.early.length > 0) this.#flushPeers();
         const appendStartMs = performance.now();
         await this.#options.storage.append(ready.persist);

@@ -19,7 +19,7 @@
  */
 import type { Ballot } from "../core/ballot.ts";
 import type { SlotValue } from "../core/messages.ts";
-import { encodedBatch, readCheckedBatch, rememberBatchBytes } from "../encoding/batch-bytes.ts";
+import { encodedBatch, readCheckedBatch } from "../encoding/batch-bytes.ts";
 import { MsgpackReader, NOT_NATURAL } from "../encoding/msgpack-reader.ts";
 import type { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import type { Frame } from "./frames.ts";
@@ -83,8 +83,8 @@ function writeMessageHead(w: MsgpackWriter, fields: number, type: string, ballot
 
 /**
  * An `accept` or `accepted` peer frame in exactly the form {@link writeRoundPeerFrame} writes, read field
- * by field and checked as the validator checks it (each batch's bytes a copy of their own, remembered
- * for the log); null for any other payload.
+ * by field and checked as the validator checks it (each batch holding a copy of its bytes, for the
+ * log); null for any other payload.
  *
  * @example
  * ```ts
@@ -108,7 +108,6 @@ function readAccept(r: MsgpackReader): PeerFrame | null {
   if (head === null) return null;
   const { ballot, count } = head;
   const entries: SlotValue[] = [];
-  const batchBytes: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     if (r.mapLength() !== 2 || !r.fixstr("slot")) return null;
     const slot = r.natural();
@@ -121,14 +120,12 @@ function readAccept(r: MsgpackReader): PeerFrame | null {
     const batch = readCheckedBatch(bytes);
     if (batch === null) return null;
     entries.push({ slot, value: batch });
-    batchBytes.push(bytes);
   }
   if (!r.fixstr("commitThrough")) return null;
   const commitThrough = r.natural();
   if (commitThrough === NOT_NATURAL || !r.fixstr("compactThrough")) return null;
   const compactThrough = r.natural();
   if (compactThrough === NOT_NATURAL || !r.atEnd()) return null;
-  for (let i = 0; i < entries.length; i++) rememberBatchBytes(entries[i]!.value, batchBytes[i]!);
   return { t: "peer", m: { type: "accept", ballot, entries, commitThrough, compactThrough } };
 }
 

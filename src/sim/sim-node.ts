@@ -3,6 +3,7 @@ import type { Limits } from "../core/limits.ts";
 import { PaxosNode } from "../core/node.ts";
 import type { PlantedBugs } from "../core/planted-bugs.ts";
 import type { AppliedSlot, Ready } from "../core/ready.ts";
+import { EncodedBatch, releaseCommands } from "../encoding/batch-bytes.ts";
 import type { CrashLoss } from "./disk.ts";
 import { SimDisk } from "./disk.ts";
 import type { EventQueue } from "./event-queue.ts";
@@ -105,6 +106,9 @@ export class SimNode {
       random: () => rng.next(),
       limits: this.#limits,
       bugs: this.#bugs,
+      // The host's batches, which let their commands go once applied and read them back from their
+      // bytes on the rare paths after (see `EncodedBatch`): the simulation checks those paths too.
+      makeBatch: EncodedBatch.of,
     });
     this.#syncFreeAtMs = this.#queue.now;
     this.#requests.clear();
@@ -192,6 +196,7 @@ export class SimNode {
     }
     const ready = core.ready();
     if (ready.applied.length > 0) this.#onApplied(this, ready.applied);
+    for (const { batch } of ready.applied) releaseCommands(batch);
     const batch = this.disk.write(ready.persist);
     const incarnation = this.incarnation;
     // What needs no durability goes at once, as the host sends it while its sync runs.

@@ -4,10 +4,13 @@ import { Packr } from "msgpackr";
 import type { Batch } from "../../src/core/command.ts";
 import {
   decodeBatchBytes,
+  EncodedBatch,
   encodedBatch,
   expandBatch,
   rememberBatchBytes,
 } from "../../src/encoding/batch-bytes.ts";
+import { collectedCount } from "./collected.ts";
+import { withPlainBatches } from "./plain-batches.ts";
 
 const batch: Batch = {
   timeMs: 1_700_000_000_123,
@@ -63,5 +66,59 @@ describe("batch bytes", () => {
     // A command array of the wrong length stays an array, for the validator to refuse.
     const odd = expandBatch([1, 2, [[1, 2, 3]]]) as { commands: unknown[] };
     assert.deepStrictEqual(odd.commands, [[1, 2, 3]]);
+  });
+});
+
+/** A batch of operation commands only, each with an op of its own. */
+function opsBatch(count: number): Batch {
+  const commands = Array.from({ length: count }, (_, i) => ({
+    clientId: 3,
+    seq: i + 1,
+    ackedThrough: i,
+    body: { kind: "op" as const, op: Uint8Array.of(i, i + 1, 255) },
+    ...(i % 2 === 0 ? { timeoutMs: 1000 + i } : {}),
+  }));
+  return { timeMs: 1_700_000_000_000, seed: 77, commands };
+}
+
+describe("encoded batches", () => {
+  it("read as the batch they were made of, before and after they let their commands go", () => {
+    const plain = opsBatch(5);
+    const batch = EncodedBatch.of(plain);
+    assert.equal(batch.commands, plain.commands, "the proposer's commands, until released");
+    const bytes = batch.bytes();
+    assert.deepEqual(bytes, encodedBatch({ ...plain }), "the bytes a plain batch encodes to");
+    batch.release();
+    assert.notEqual(batch.commands, plain.commands, "read again from the bytes");
+    assert.deepStrictEqual(withPlainBatches(batch), plain);
+    assert.equal(batch.bytes(), bytes, "not encoded again");
+    assert.equal(encodedBatch(batch), bytes);
+    const read = EncodedBatch.read(bytes);
+    assert.ok(read !== null);
+    assert.deepStrictEqual(withPlainBatches(read), plain);
+    read.release();
+    assert.deepStrictEqual(withPlainBatches(read), plain);
+  });
+
+  it("keep the commands of a batch that holds other commands than operations", () => {
+    const mixed = EncodedBatch.of(batch);
+    const commands = mixed.commands;
+    mixed.release();
+    assert.equal(mixed.commands, commands, "only operations read back from the bytes field by field");
+    assert.equal(EncodedBatch.read(encodedBatch(batch)), null, "left to the general path");
+  });
+
+  it("let the collector take their command objects once released", async () => {
+    const made = EncodedBatch.of(opsBatch(20));
+    const received = EncodedBatch.read(encodedBatch(opsBatch(20)));
+    assert.ok(received !== null);
+    const refs = [made, received].flatMap((b) =>
+      b.commands.flatMap((c) => [new WeakRef(c), new WeakRef(c.body)]),
+    );
+    assert.equal(await collectedCount(refs), 0, "held while the batches need them");
+    made.release();
+    received.release();
+    assert.equal(await collectedCount(refs), refs.length);
+    assert.equal(made.commands.length, 20);
   });
 });

@@ -14,6 +14,7 @@ import { expandCompactFrame, readCompactCommand } from "../../src/net/compact-fr
 import { decodeFrame, encodeFrame } from "../../src/net/frame-codec.ts";
 import { BadFrameError, validateFrame } from "../../src/net/validate.ts";
 import { mutate, mutationArb } from "./damage.ts";
+import { withPlainBatches } from "./plain-batches.ts";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const generic = new Packr({ useRecords: false, mapsAsObjects: true });
@@ -168,8 +169,8 @@ describe("fast reading of batches and command frames", () => {
         const bytes = encodedBatch({ ...batch });
         const read = decodeBatchBytes(bytes);
         assert.ok(isCheckedBatch(read));
-        assert.deepEqual(read, batch);
-        assert.deepEqual(read, expandBatch(generic.unpack(bytes)));
+        assert.deepEqual(withPlainBatches(read), batch);
+        assert.deepEqual(withPlainBatches(read), expandBatch(generic.unpack(bytes)));
       }),
       { numRuns: 300 },
     );
@@ -188,7 +189,7 @@ describe("fast reading of batches and command frames", () => {
         if (!isCheckedBatch(read)) return; // left to the validator
         const slow = expandBatch(generic.unpack(bytes));
         assert.ok(validBatch(slow), "the fast path accepted what the validator refuses");
-        assert.deepEqual(read, slow);
+        assert.deepEqual(withPlainBatches(read), slow);
       }),
       { numRuns: 2000 },
     );
