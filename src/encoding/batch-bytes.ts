@@ -140,7 +140,17 @@ export class EncodedBatch implements Batch {
     this.#commands = null;
   }
 
-  /** The batch read from `bytes` when they hold a batch of operation commands in the array form. */
+  /**
+   * A batch of operation commands only, in the array form {@link writeBatch} writes, read field by field
+   * from `bytes` (each op viewing them, the batch holding them) with every field checked as the wire's
+   * validator checks it; null, without throwing, for anything else (other commands, another encoder's
+   * choices, garbage), which msgpackr and the validator then read and judge.
+   *
+   * @example
+   * ```ts
+   * const batch = EncodedBatch.read(bytes) ?? slowPath(bytes);
+   * ```
+   */
   static read(bytes: Uint8Array): EncodedBatch | null {
     const read = readOpBatch(bytes);
     if (read === null) return null;
@@ -172,28 +182,13 @@ export function releaseCommands(batch: Batch): void {
  * ```
  */
 export function decodeBatchBytes(bytes: Uint8Array): unknown {
-  const batch = readCheckedBatch(bytes);
+  const batch = EncodedBatch.read(bytes);
   if (batch !== null) return batch;
   // A view of our own: msgpackr caches a DataView as a property of the object it reads.
   return expandBatch(unpackr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
 }
 
-/**
- * A batch of operation commands only, in the array form {@link writeBatch} writes, read field by field
- * from `bytes` (each op viewing them) with every field checked as the wire's validator checks it; null,
- * without throwing, for anything else (other commands, another encoder's choices, garbage), which
- * msgpackr and the validator then read and judge.
- *
- * @example
- * ```ts
- * const batch = readCheckedBatch(bytes) ?? slowPath(bytes);
- * ```
- */
-export function readCheckedBatch(bytes: Uint8Array): Batch | null {
-  return EncodedBatch.read(bytes);
-}
-
-/** The fields of {@link readCheckedBatch}'s batch, or null. */
+/** The fields of {@link EncodedBatch.read}'s batch, or null. */
 function readOpBatch(bytes: Uint8Array): Batch | null {
   const r = new MsgpackReader(bytes);
   if (r.arrayLength() !== BATCH_FIELDS) return null;
@@ -213,7 +208,7 @@ function readOpBatch(bytes: Uint8Array): Batch | null {
 }
 
 /**
- * True for a batch that {@link readCheckedBatch} read field by field, whose every field it checked as
+ * True for a batch that {@link EncodedBatch.read} read field by field, whose every field it checked as
  * the wire's validator does (so the validator need not walk its commands again).
  *
  * @example
@@ -222,7 +217,7 @@ function readOpBatch(bytes: Uint8Array): Batch | null {
  * ```
  */
 export function isCheckedBatch(value: unknown): boolean {
-  // A frame's batches are made by the decoder, and it makes this kind only in readCheckedBatch.
+  // A frame's batches are made by the decoder, and it makes this kind only in EncodedBatch.read.
   return value instanceof EncodedBatch;
 }
 

@@ -19,7 +19,7 @@
  */
 import type { Ballot } from "../core/ballot.ts";
 import type { SlotValue } from "../core/messages.ts";
-import { encodedBatch, readCheckedBatch } from "../encoding/batch-bytes.ts";
+import { EncodedBatch, encodedBatch } from "../encoding/batch-bytes.ts";
 import { MsgpackReader, NOT_NATURAL } from "../encoding/msgpack-reader.ts";
 import type { MsgpackWriter } from "../encoding/msgpack-writer.ts";
 import type { Frame } from "./frames.ts";
@@ -117,7 +117,7 @@ function readAccept(r: MsgpackReader): PeerFrame | null {
     // A copy: the batch lives in the log for long after the socket chunk it came in is gone.
     const bytes = view.slice();
     // Only a batch read and checked field by field stays on this path; the general one judges the rest.
-    const batch = readCheckedBatch(bytes);
+    const batch = EncodedBatch.read(bytes);
     if (batch === null) return null;
     entries.push({ slot, value: batch });
   }
