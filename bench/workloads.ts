@@ -54,6 +54,8 @@ export async function runWorkload(
     // Writes only: a linearizable read takes no slot.
     const countSlots = workload !== "get" && system.slotsExecuted !== undefined;
     let slotsAtStart: Promise<number> | null = null;
+    // Once before the window: a system may find its leader then, not in the window's first count.
+    if (countSlots) await slotsOrNaN(system);
     const result = await runLoad({
       clients,
       concurrency,

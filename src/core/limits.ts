@@ -45,12 +45,17 @@ export interface Limits {
   removeAfterTicks: number;
   /** Bytes of entries one message may carry (accept, promise, learn). */
   messageBytesMax: number;
-  /** A replica snapshots its state every this many executed slots. */
+  /**
+   * A replica snapshots its state every this many executed slots — once those slots hold at least as
+   * many bytes as its last snapshot did, and at the latest after {@link SNAPSHOT_DEFER_INTERVALS_MAX}
+   * intervals.
+   */
   snapshotIntervalSlots: number;
   /**
    * A replica also snapshots once the slots executed since its last snapshot hold this many bytes of
-   * commands (wire size, see `batchBytes`): until a snapshot covers them, decided values stay in memory
-   * for learners and the acceptor, so a slot count alone would let 4096 full batches pin gigabytes.
+   * commands (wire size, see `batchBytes`), or as many as its last snapshot if that is more: until a
+   * snapshot covers them, decided values stay in memory for learners and the acceptor, so a slot count
+   * alone would let 4096 full batches pin gigabytes.
    */
   snapshotLogBytesMax: number;
   /** Bytes of application state one catch-up message carries; a larger snapshot goes in parts. */
@@ -92,6 +97,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   heartbeatTicks: 5,
   retransmitTicks: 10,
 });
+
+/**
+ * A snapshot encodes the whole state, so a replica whose state outweighs the log written since its last
+ * snapshot puts the next one off until the log has caught up (the cost of snapshots stays proportional to
+ * what is written, not to the state times the writes); it puts it off for at most this many
+ * `snapshotIntervalSlots`, which bounds the slots held in memory whatever their size.
+ */
+export const SNAPSHOT_DEFER_INTERVALS_MAX = 16;
 
 /** Fills in defaults and checks that the limits are coherent. */
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {

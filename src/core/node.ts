@@ -10,7 +10,7 @@ import type { DurableState } from "./durable.ts";
 import { emptyDurableState } from "./durable.ts";
 import { LeaderState } from "./leader.ts";
 import type { Limits } from "./limits.ts";
-import { resolveLimits } from "./limits.ts";
+import { resolveLimits, SNAPSHOT_DEFER_INTERVALS_MAX } from "./limits.ts";
 import type {
   AcceptedMessage,
   AcceptMessage,
@@ -123,6 +123,8 @@ export class PaxosNode {
   #snapshotSlot = 0;
   /** Bytes of the slots executed since the last snapshot (see `snapshotLogBytesMax`). */
   #logBytes = 0;
+  /** Bytes of the last snapshot's application state (see `SNAPSHOT_DEFER_INTERVALS_MAX`). */
+  #snapshotBytes = 0;
   #learnRequestedTick = Number.NEGATIVE_INFINITY;
   /** Requests this node must answer, by `(clientId, seq)`. */
   readonly #routes = new RequestRoutes();
@@ -163,7 +165,7 @@ export class PaxosNode {
     });
     if (durable.snapshot) {
       this.#state.restore(durable.snapshot);
-      this.#snapshotSlot = durable.snapshot.slot;
+      this.#noteSnapshot(durable.snapshot);
     }
     this.#logStart = this.#state.executed + 1;
     this.#electionTimeout = this.#randomElectionTimeout();
@@ -1026,8 +1028,7 @@ export class PaxosNode {
       this.#state.restore(snapshot);
       for (const slot of [...this.#decided.keys()]) if (slot <= snapshot.slot) this.#decided.delete(slot);
       this.#logStart = snapshot.slot + 1;
-      this.#snapshotSlot = snapshot.slot;
-      this.#logBytes = 0;
+      this.#noteSnapshot(snapshot);
       this.#snapshotsInstalled++;
       this.#outbox.persist.push({ kind: "snapshot", snapshot });
     }
@@ -1125,11 +1126,7 @@ export class PaxosNode {
         }
       }
       this.#logBytes += batchBytes(next);
-      if (
-        slot - this.#snapshotSlot >= this.limits.snapshotIntervalSlots ||
-        this.#logBytes >= this.limits.snapshotLogBytesMax
-      )
-        this.#takeSnapshot();
+      if (this.#snapshotDue(slot)) this.#takeSnapshot();
     }
     assert(!leader || leader.uncommittedBytes >= 0, "negative uncommitted bytes");
     // A commit record only spares a restarted replica asking its peers again, so it rides along with
@@ -1149,13 +1146,28 @@ export class PaxosNode {
     }
   }
 
+  /** Whether to snapshot after executing `slot` (see `snapshotIntervalSlots` and `snapshotLogBytesMax`). */
+  #snapshotDue(slot: number): boolean {
+    const slots = slot - this.#snapshotSlot;
+    const interval = this.limits.snapshotIntervalSlots;
+    if (slots >= interval * SNAPSHOT_DEFER_INTERVALS_MAX) return true;
+    if (this.#logBytes < this.#snapshotBytes) return false;
+    return slots >= interval || this.#logBytes >= this.limits.snapshotLogBytesMax;
+  }
+
   #takeSnapshot(): void {
     const snapshot = this.#state.snapshot();
     this.#outbox.persist.push({ kind: "snapshot", snapshot });
-    this.#snapshotSlot = snapshot.slot;
-    this.#logBytes = 0;
+    this.#noteSnapshot(snapshot);
     for (const slot of [...this.#decided.keys()]) if (slot <= snapshot.slot) this.#decided.delete(slot);
     this.#logStart = snapshot.slot + 1;
+  }
+
+  /** The log since `snapshot` starts empty: it was restored, installed or taken. */
+  #noteSnapshot(snapshot: Snapshot): void {
+    this.#snapshotSlot = snapshot.slot;
+    this.#logBytes = 0;
+    this.#snapshotBytes = snapshot.app.byteLength;
   }
 }
 

@@ -73,6 +73,21 @@ export class DnsServer {
   }
 
   static async start(options: DnsServerOptions): Promise<DnsServer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await DnsServer.#bind(options);
+      } catch (error) {
+        // Port 0 lets UDP pick any free port, which a TCP socket may hold: pick again, a bounded number
+        // of times. A port the operator named is theirs to change.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (options.port !== 0 || code !== "EADDRINUSE" || attempt >= ANY_PORT_BIND_ATTEMPTS_MAX)
+          throw bindError(error as NodeJS.ErrnoException, options);
+      }
+    }
+  }
+
+  /** Binds UDP, then TCP on the same port; closes both and rethrows the socket's error on failure. */
+  static async #bind(options: DnsServerOptions): Promise<DnsServer> {
     const udp = createSocket({ type: isIP(options.host) === 6 ? "udp6" : "udp4" });
     const tcp = createServer();
     const server = new DnsServer(options, udp, tcp);
@@ -95,7 +110,7 @@ export class DnsServer {
     } catch (error) {
       udp.close();
       tcp.close();
-      throw bindError(error as NodeJS.ErrnoException, options);
+      throw error;
     }
     udp.on("message", (message, remote) => server.#onUdp(message, remote.address, remote.port));
     udp.on("error", (error) => options.log.warn({ err: error }, "dns: udp socket error"));
@@ -251,6 +266,9 @@ function ednsRecord(): Answer {
     options: [],
   } as unknown as Answer;
 }
+
+/** Tries at binding both sockets to one port when any port will do (see `DnsServer.start`). */
+const ANY_PORT_BIND_ATTEMPTS_MAX = 8;
 
 function bindError(error: NodeJS.ErrnoException, options: DnsServerOptions): Error {
   const where = `${options.host}:${options.port}`;

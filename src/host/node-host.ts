@@ -229,6 +229,7 @@ export class NodeHost {
         for (const conn of this.#repliedTo.keys()) conn.flush();
         this.#hold.answered(this.#repliedTo, this.#hasNoRequests);
         this.#repliedTo.clear();
+        // The log keeps an applied batch for thousands of slots; its command objects are done with.
         for (const { batch } of ready.applied) releaseCommands(batch);
         if (ready.early.length > 0) this.#flushPeers();
         const appendStartMs = performance.now();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { batchBytes } from "../../src/core/command.ts";
-import { resolveLimits } from "../../src/core/limits.ts";
+import { resolveLimits, SNAPSHOT_DEFER_INTERVALS_MAX } from "../../src/core/limits.ts";
 import type { AcceptMessage, PromiseMessage } from "../../src/core/messages.ts";
 import { encodeJson } from "../../src/sim/kv-machine.ts";
 import { Harness, inc, write } from "./harness.ts";
@@ -246,5 +246,85 @@ describe("snapshotLogBytesMax", () => {
       h.stabilize();
     }
     assert.equal(h.node(1).status().snapshotSlot, 0);
+  });
+});
+
+describe("snapshots of a state larger than the log", () => {
+  const interval = 5;
+  const cap = interval * SNAPSHOT_DEFER_INTERVALS_MAX;
+
+  /** A cluster whose state holds `keys` values of 3,000 bytes, snapshotted right after they were written. */
+  function bigState(keys: number) {
+    const h = new Harness({ members: 3, limits: { snapshotIntervalSlots: interval, batchCommandsMax: 1 } });
+    h.elect(1);
+    const s = h.openSession(1);
+    let seq = 1;
+    for (; seq <= keys; seq++) {
+      h.propose(1, bigWrite(s, seq, 3000 + seq));
+      h.stabilize();
+    }
+    return { h, s, seq };
+  }
+
+  /** Proposes `count` commands made by `make`, one slot each, and returns the slots snapshotted meanwhile. */
+  function snapshotsDuring(h: Harness, count: number, make: (i: number) => ReturnType<typeof inc>) {
+    const before = h.node(1).status().snapshotSlot;
+    const slots = new Set<number>();
+    for (let i = 0; i < count; i++) {
+      h.propose(1, make(i));
+      h.stabilize();
+      slots.add(h.node(1).status().snapshotSlot);
+    }
+    slots.delete(before);
+    return [...slots].sort((a, b) => a - b);
+  }
+
+  it(`puts a snapshot off until the log outweighs it, for at most ${SNAPSHOT_DEFER_INTERVALS_MAX} intervals`, () => {
+    const { h, s, seq } = bigState(interval * 2);
+    const last = h.node(1).status().snapshotSlot;
+    assert.ok(last > 0, "the big writes were snapshotted at the interval");
+    const stateBytes = h.node(1).snapshotNow().app.byteLength;
+    const incBytes = batchBytes({ timeMs: 0, seed: 0, commands: [inc(s, seq)] });
+    assert.ok(stateBytes > incBytes * cap, `a state of ${stateBytes} bytes outweighs ${cap} increments`);
+    const slots = snapshotsDuring(h, cap * 2, (i) => inc(s, seq + i));
+    // Small slots never catch up with the state: only the cap snapshots, every `cap` slots.
+    assert.deepEqual(
+      slots.map((slot, i) => slot - (i === 0 ? last : slots[i - 1]!)),
+      [cap, cap],
+      `snapshots at ${slots} after ${last}`,
+    );
+  });
+
+  it("while the state grows with the log, spaces them so that their bytes stay within the log's", () => {
+    const { h, s, seq } = bigState(2);
+    const writes = 80;
+    const sizes: number[] = [];
+    let logBytes = 0;
+    let last = h.node(1).status().snapshotSlot;
+    const slots: number[] = [];
+    for (let i = 0; i < writes; i++) {
+      const command = bigWrite(s, seq + i, 3000 + seq + i);
+      logBytes += batchBytes({ timeMs: 0, seed: 0, commands: [command] });
+      h.propose(1, command);
+      h.stabilize();
+      const slot = h.node(1).status().snapshotSlot;
+      if (slot === last) continue;
+      slots.push(slot);
+      sizes.push(h.node(1).snapshotNow().app.byteLength);
+      last = slot;
+    }
+    const gaps = slots.slice(1).map((slot, i) => slot - slots[i]!);
+    // Every value written stays in the state: each snapshot waits for the log to match the last one, so
+    // the spans double instead of repeating every interval (16 snapshots).
+    assert.ok(slots.length >= 3 && slots.length <= 6, `snapshots at ${slots}`);
+    assert.ok(
+      gaps.every((gap, i) => gap >= interval && (i === 0 || gap >= gaps[i - 1]!)),
+      `gaps ${gaps}`,
+    );
+    const snapshotBytes = sizes.reduce((a, b) => a + b, 0);
+    assert.ok(
+      snapshotBytes <= 2 * logBytes,
+      `snapshots encoded ${snapshotBytes} bytes for a log of ${logBytes}`,
+    );
   });
 });
