@@ -85,18 +85,22 @@ export class ConcoordSystem extends ThreeMemberSystem implements BenchSystem {
     // Read at each edge of a window while writes go on: every round trip spent finding the leader lets
     // writes into the window whose slots the count misses, so the leader seen last is asked first.
     if (this.#lastLeader !== null) {
-      const status = await fetchStatus(`127.0.0.1:${this.#ports[this.#lastLeader]!}`, 1000).catch(() => null);
+      const status = await this.#status(this.#lastLeader).catch(() => null);
       if (status?.role === "leader") return status.executed;
     }
     this.#lastLeader = await this.leaderIndex();
-    const status = await fetchStatus(`127.0.0.1:${this.#ports[this.#lastLeader]!}`, 1000);
-    return status.executed;
+    return (await this.#status(this.#lastLeader)).executed;
+  }
+
+  /** The status of member `index`, asked with a 1 s timeout. */
+  #status(index: number): ReturnType<typeof fetchStatus> {
+    return fetchStatus(`127.0.0.1:${this.#ports[index]!}`, 1000);
   }
 
   async leaderIndex(): Promise<number> {
-    for (const port of this.#ports) {
+    for (let asked = 0; asked < this.#ports.length; asked++) {
       try {
-        const status = await fetchStatus(`127.0.0.1:${port}`, 1000);
+        const status = await this.#status(asked);
         const leader = status.members.find((m) => m.id === status.leaderId)?.address;
         const index = this.#ports.findIndex((p) => `127.0.0.1:${p}` === leader);
         if (index >= 0) return index;
