@@ -72,6 +72,12 @@ export interface Limits {
   heartbeatTicks: number;
   /** Ticks before an unanswered prepare, accept or learn request is sent again. */
   retransmitTicks: number;
+  /**
+   * Acceptors beyond a quorum that get a fresh slot's accepts at once: 0 sends them to a quorum only (the
+   * leader and the followers that answered last), and the other replicas learn the decided slots from the
+   * heartbeats' commit point; as many as the other acceptors sends to every acceptor.
+   */
+  freshAcceptSpares: number;
 }
 
 /** Defaults for a node on a local network with a 10 ms tick. */
@@ -96,7 +102,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   electionTicks: 30,
   heartbeatTicks: 5,
   retransmitTicks: 10,
+  freshAcceptSpares: 0,
 });
+
+/** Limits that may be 0: 0 turns the removal off, or sends fresh accepts to a quorum only. */
+const ZERO_ALLOWED: ReadonlySet<string> = new Set(["removeAfterTicks", "freshAcceptSpares"]);
 
 /**
  * A snapshot encodes the whole state, so a replica whose state outweighs the log written since its last
@@ -110,9 +120,9 @@ export const SNAPSHOT_DEFER_INTERVALS_MAX = 16;
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value < (name === "removeAfterTicks" ? 0 : 1))
+    if (!Number.isInteger(value) || value < (ZERO_ALLOWED.has(name) ? 0 : 1))
       throw new RangeError(
-        `limit ${name} must be a ${name === "removeAfterTicks" ? "non-negative" : "positive"} integer`,
+        `limit ${name} must be a ${ZERO_ALLOWED.has(name) ? "non-negative" : "positive"} integer`,
       );
   }
   if (limits.commandBytesMax > limits.batchBytesMax) {

@@ -697,7 +697,7 @@ export class PaxosNode {
       leader.nextSlot++;
       fresh.push({ slot, value });
     }
-    if (fresh.length > 0) this.#sendAccepts(leader, fresh, null);
+    if (fresh.length > 0) this.#sendAccepts(leader, fresh, this.#freshAcceptTargets(leader));
   }
 
   /** The config that decides `slot`; the planted `no-alpha-window` bug guesses it from what it knows. */
@@ -732,8 +732,8 @@ export class PaxosNode {
     return batch;
   }
 
-  /** Sends accepts to every window member (or only `onlyTo`), split to respect the message limit. */
-  #sendAccepts(leader: LeaderState, entries: readonly SlotValue[], onlyTo: number | null): void {
+  /** Sends accepts to `targets`, split to respect the message limit. */
+  #sendAccepts(leader: LeaderState, entries: readonly SlotValue[], targets: readonly number[]): void {
     const chunks: SlotValue[][] = [];
     let chunk: SlotValue[] = [];
     let bytes = 0;
@@ -748,7 +748,6 @@ export class PaxosNode {
       bytes += size;
     }
     if (chunk.length > 0) chunks.push(chunk);
-    const targets = onlyTo === null ? this.#windowAcceptors() : [onlyTo];
     for (const part of chunks) {
       const message: AcceptMessage = {
         type: "accept",
@@ -759,6 +758,42 @@ export class PaxosNode {
       };
       for (const id of targets) this.#outbox.send(id, message);
     }
+  }
+
+  /**
+   * Who gets a fresh slot's accepts: a quorum (and `freshAcceptSpares` more), not every acceptor. Only a
+   * quorum's syncs decide a slot; the other acceptors' syncs, reads and writes would compete with them
+   * for the disk and the CPUs (on a two-vCPU machine three members syncing one disk took 250–330 µs each,
+   * one alone ~110 µs). The quorum is this node and the followers that acknowledged an accept most
+   * recently, within `retransmitTicks`; the other replicas learn the decided slots from the commit point
+   * of the heartbeats. A new leader, a chosen follower gone quiet or a membership change in the window
+   * sends to all: a quiet follower's slots go again to the others after `retransmitTicks` (see
+   * `#retransmitAccepts`), and those that answer become the quorum.
+   *
+   * Safety does not depend on it (any acceptor may miss any accept); liveness and latency do.
+   */
+  #freshAcceptTargets(leader: LeaderState): number[] {
+    const all = this.#windowAcceptors();
+    const configs = this.#state.windowConfigs();
+    if (configs.length !== 1) return all;
+    const acceptors = acceptorIds(configs[0]!);
+    const wanted = Math.floor(acceptors.length / 2) + 1 + this.limits.freshAcceptSpares;
+    if (wanted >= acceptors.length) return all;
+    const chosen = acceptors.includes(this.id) ? [this.id] : [];
+    const ackedAt = (id: number) => leader.acceptAckTick.get(id) ?? Number.NEGATIVE_INFINITY;
+    const responsive = acceptors
+      .filter((id) => id !== this.id && this.#tick - ackedAt(id) < this.limits.retransmitTicks)
+      .sort((a, b) => ackedAt(b) - ackedAt(a) || a - b);
+    for (const id of responsive) {
+      if (chosen.length >= wanted) break;
+      chosen.push(id);
+    }
+    if (chosen.length < wanted) return all;
+    assert(
+      chosen.every((id) => all.includes(id)),
+      "a fresh accept's target outside the window's acceptors",
+    );
+    return chosen.sort((a, b) => a - b);
   }
 
   #windowAcceptors(): number[] {
@@ -779,13 +814,14 @@ export class PaxosNode {
         byAcceptor.set(id, list);
       }
     }
-    for (const [id, entries] of byAcceptor) this.#sendAccepts(leader, entries, id);
+    for (const [id, entries] of byAcceptor) this.#sendAccepts(leader, entries, [id]);
   }
 
   #onAccepted(from: number, message: AcceptedMessage): void {
     const leader = this.#leader;
     if (!leader || !ballotsEqual(leader.ballot, message.ballot)) return;
     leader.lastAckTick.set(from, this.#tick);
+    leader.acceptAckTick.set(from, this.#tick);
     for (const slot of message.slots) {
       const proposal = leader.proposals.get(slot);
       if (!proposal || proposal.decided) continue;

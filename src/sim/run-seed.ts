@@ -101,6 +101,9 @@ function chooseProfile(rng: Prng): Profile {
       heartbeatTicks: rng.int(2, Math.min(6, electionTicks - 1)),
       retransmitTicks: rng.int(4, 15),
       pendingCommandsMax: rng.pick([4, 1000]),
+      // Half the seeds send fresh accepts to a quorum only, half to every acceptor; taken from a value
+      // already drawn, so that existing seeds keep their runs.
+      freshAcceptSpares: electionTicks % 2 === 0 ? 0 : MEMBERS_MAX,
     },
     network: {
       lossRate: rng.pick([0, 0.005, 0.02, 0.08]),

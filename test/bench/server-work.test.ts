@@ -6,10 +6,8 @@ describe("server work", () => {
   it("decides every round on all three members and reports the CPU it took", async () => {
     const r = await measureServerWork({ batch: 8, rounds: 20 });
     // One slot for the session, then the warm-up rounds and the measured ones, each one slot; the
-    // followers hear of the last commit with the leader's next message, so they may be one behind.
-    const [leader, ...followers] = r.executed;
-    assert.equal(leader, 41);
-    for (const executed of followers) assert.ok(executed === 40 || executed === 41, `${r.executed}`);
+    // follower outside the accept quorum learns them from the heartbeats of the ticks.
+    assert.deepEqual(r.executed, [41, 41, 41]);
     assert.ok(r.cpuUsPerCommand > 0 && r.wallUsPerCommand > 0, JSON.stringify(r));
   });
 

@@ -156,6 +156,8 @@ describe("limits", () => {
       commandBytesMax: 900,
       batchCommandsMax: 1,
       alpha: 50,
+      // Every acceptor gets each accept: the scenario picks which ones vote.
+      freshAcceptSpares: 2,
     };
     const h = new Harness({ members: 3, limits });
     h.elect(1);
@@ -325,6 +327,87 @@ describe("snapshots of a state larger than the log", () => {
     assert.ok(
       snapshotBytes <= 2 * logBytes,
       `snapshots encoded ${snapshotBytes} bytes for a log of ${logBytes}`,
+    );
+  });
+});
+
+describe("fresh accepts to a quorum (freshAcceptSpares 0, the default)", () => {
+  for (const members of [3, 5]) {
+    it(`${members} members: a fresh slot goes to a quorum that answered last; the others learn it from a heartbeat`, () => {
+      const h = new Harness({ members });
+      h.elect(1);
+      const s = h.openSession(1);
+      const w = h.propose(1, inc(s, 1));
+      const quorum = Math.floor(members / 2) + 1;
+      // Every follower answered the session's slot in the same tick: the lowest ids are chosen.
+      const expected = Array.from({ length: quorum }, (_, i) => i + 1);
+      assert.deepEqual(
+        h
+          .messages("accept")
+          .map((m) => m.to)
+          .sort(),
+        expected,
+      );
+      h.stabilize();
+      assert.equal(h.result(w), 1);
+      const executed = h.node(1).executed;
+      for (let id = quorum + 1; id <= members; id++)
+        assert.ok(h.node(id).executed < executed, `node ${id} has not heard of the slot yet`);
+      h.tickAll(h.limits.heartbeatTicks! + 1);
+      for (let id = 1; id <= members; id++)
+        assert.equal(h.node(id).executed, h.node(1).executed, `node ${id}`);
+    });
+  }
+
+  it("a chosen follower that stops answering costs one retransmit: the slot is decided through another, chosen next", () => {
+    const h = new Harness({ members: 3 });
+    h.elect(1);
+    const s = h.openSession(1);
+    const silent = (m: { from: number; to: number }) => m.from === 2 || m.to === 2;
+    const first = h.propose(1, inc(s, 1));
+    assert.deepEqual(
+      h
+        .messages("accept")
+        .map((m) => m.to)
+        .sort(),
+      [1, 2],
+    );
+    h.dropWhere(silent);
+    h.stabilize();
+    assert.equal(h.result(first), undefined, "no quorum without node 2's answer");
+    let ticks = 0;
+    for (; ticks < 20 && h.result(first) === undefined; ticks++) {
+      h.tick(1);
+      h.dropWhere(silent);
+      h.stabilize();
+    }
+    assert.equal(h.result(first), 1);
+    assert.ok(ticks <= h.limits.retransmitTicks! + 1, `decided after ${ticks} ticks`);
+    const second = h.propose(1, inc(s, 2));
+    assert.deepEqual(
+      h
+        .messages("accept")
+        .map((m) => m.to)
+        .sort(),
+      [1, 3],
+      "node 3 answered last",
+    );
+    h.dropWhere(silent);
+    h.stabilize();
+    assert.equal(h.result(second), 2, "decided at once");
+  });
+
+  it("freshAcceptSpares as many as the other acceptors sends every fresh slot to all of them", () => {
+    const h = new Harness({ members: 3, limits: { freshAcceptSpares: 1 } });
+    h.elect(1);
+    const s = h.openSession(1);
+    h.propose(1, inc(s, 1));
+    assert.deepEqual(
+      h
+        .messages("accept")
+        .map((m) => m.to)
+        .sort(),
+      [1, 2, 3],
     );
   });
 });

@@ -42,7 +42,8 @@ describe("the Ready contract", () => {
     { limit: 4, lagMax: 4 },
   ]) {
     it(`commit records ride along with other records (commitRecordSlotsMax ${limit}: at most ${lagMax} behind)`, () => {
-      const h = new Harness({ members: 3, limits: { commitRecordSlotsMax: limit } });
+      // Every member gets each accept (see `freshAcceptSpares`), so that each has records to ride along.
+      const h = new Harness({ members: 3, limits: { commitRecordSlotsMax: limit, freshAcceptSpares: 2 } });
       h.elect(1);
       const session = h.openSession(1);
       for (let seq = 1; seq <= 20; seq++) {
