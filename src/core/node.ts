@@ -773,25 +773,31 @@ export class PaxosNode {
    * Safety does not depend on it (any acceptor may miss any accept); liveness and latency do.
    */
   #freshAcceptTargets(leader: LeaderState): number[] {
-    const all = this.#windowAcceptors();
     const configs = this.#state.windowConfigs();
-    if (configs.length !== 1) return all;
+    if (configs.length !== 1) return this.#windowAcceptors();
     const acceptors = acceptorIds(configs[0]!);
     const wanted = Math.floor(acceptors.length / 2) + 1 + this.limits.freshAcceptSpares;
-    if (wanted >= acceptors.length) return all;
+    if (wanted >= acceptors.length) return this.#windowAcceptors();
+    // Plain loops over a handful of members: this runs for every slot, on the way to the first send.
     const chosen = acceptors.includes(this.id) ? [this.id] : [];
-    const ackedAt = (id: number) => leader.acceptAckTick.get(id) ?? Number.NEGATIVE_INFINITY;
-    const responsive = acceptors
-      .filter((id) => id !== this.id && this.#tick - ackedAt(id) < this.limits.retransmitTicks)
-      .sort((a, b) => ackedAt(b) - ackedAt(a) || a - b);
-    for (const id of responsive) {
-      if (chosen.length >= wanted) break;
-      chosen.push(id);
+    while (chosen.length < wanted) {
+      let best = -1;
+      let bestTick = Number.NEGATIVE_INFINITY;
+      for (const id of acceptors) {
+        const at = leader.acceptAckTick.get(id);
+        if (at === undefined || this.#tick - at >= this.limits.retransmitTicks || chosen.includes(id))
+          continue;
+        if (at > bestTick || (at === bestTick && id < best)) {
+          best = id;
+          bestTick = at;
+        }
+      }
+      if (best < 0) return this.#windowAcceptors();
+      chosen.push(best);
     }
-    if (chosen.length < wanted) return all;
     assert(
-      chosen.every((id) => all.includes(id)),
-      "a fresh accept's target outside the window's acceptors",
+      chosen.length === wanted && wanted < acceptors.length,
+      "fresh accepts go to a quorum of the window's acceptors",
     );
     return chosen.sort((a, b) => a - b);
   }
