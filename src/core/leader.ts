@@ -55,7 +55,7 @@ export class LeaderState {
   uncommittedBytes = 0;
   readonly pending: Command[] = [];
   readonly lastAckTick = new Map<number, number>();
-  /** The last tick each follower acknowledged an accept: who gets the next fresh accepts (see `Node`). */
+  /** The last tick each follower acknowledged an accept: who gets a new slot's accepts (see `PaxosNode`). */
   readonly acceptAckTick = new Map<number, number>();
   /** Durable snapshot slot each replica reported. */
   readonly replicaSnapshotSlot = new Map<number, number>();
