@@ -774,10 +774,11 @@ export class PaxosNode {
    */
   #freshAcceptTargets(leader: LeaderState): number[] {
     const configs = this.#state.windowConfigs();
-    if (configs.length !== 1) return this.#windowAcceptors();
+    const all = (): number[] => this.#windowAcceptors(configs);
+    if (configs.length !== 1) return all();
     const acceptors = acceptorIds(configs[0]!);
-    const wanted = Math.floor(acceptors.length / 2) + 1 + this.limits.freshAcceptSpares;
-    if (wanted >= acceptors.length) return this.#windowAcceptors();
+    const wanted = quorumSize(configs[0]!) + this.limits.freshAcceptSpares;
+    if (wanted >= acceptors.length) return all();
     // Plain loops over a handful of members: this runs for every slot, on the way to the first send.
     const chosen = acceptors.includes(this.id) ? [this.id] : [];
     while (chosen.length < wanted) {
@@ -792,7 +793,7 @@ export class PaxosNode {
           bestTick = at;
         }
       }
-      if (best < 0) return this.#windowAcceptors();
+      if (best < 0) return all();
       chosen.push(best);
     }
     assert(
@@ -802,9 +803,9 @@ export class PaxosNode {
     return chosen.sort((a, b) => a - b);
   }
 
-  #windowAcceptors(): number[] {
+  #windowAcceptors(configs: readonly Config[] = this.#state.windowConfigs()): number[] {
     const ids = new Set<number>();
-    for (const config of this.#state.windowConfigs()) for (const id of acceptorIds(config)) ids.add(id);
+    for (const config of configs) for (const id of acceptorIds(config)) ids.add(id);
     return [...ids].sort((a, b) => a - b);
   }
 
@@ -835,7 +836,7 @@ export class PaxosNode {
       if (slot <= this.#state.executed) continue;
       const config = this.#configForProposal(slot);
       const voters = new Set([...proposal.accepts].filter((id) => findMember(config, id)?.acceptor));
-      if (voters.size >= Math.floor(acceptorIds(config).length / 2) + 1) {
+      if (voters.size >= quorumSize(config)) {
         proposal.decided = true;
         this.#decide(slot, proposal.value);
       }

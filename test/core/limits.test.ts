@@ -27,6 +27,21 @@ describe("limits", () => {
     assert.throws(() => resolveLimits({ heartbeatTicks: 10, electionTicks: 10 }), /heartbeatTicks/);
   });
 
+  it("resolveLimits takes 0 for removeAfterTicks and freshAcceptSpares only, and nothing below it", () => {
+    for (const name of ["removeAfterTicks", "freshAcceptSpares"] as const) {
+      assert.equal(resolveLimits({ [name]: 0 })[name], 0);
+      assert.throws(
+        () => resolveLimits({ [name]: -1 }),
+        new RegExp(`${name} must be a non-negative integer`),
+      );
+      assert.throws(
+        () => resolveLimits({ [name]: 0.5 }),
+        new RegExp(`${name} must be a non-negative integer`),
+      );
+    }
+    assert.throws(() => resolveLimits({ retransmitTicks: 0 }), /retransmitTicks must be a positive integer/);
+  });
+
   it("batchBytesMax: a slot never carries more than its byte budget", () => {
     const h = new Harness({
       members: 3,
