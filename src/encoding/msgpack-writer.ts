@@ -140,12 +140,25 @@ export class MsgpackWriter {
     this.#position += encoded.byteLength;
   }
 
-  /** What was written since the last `take()`, as a new array of its own; the writer starts again. */
-  take(): Uint8Array {
-    const out = new Uint8Array(this.#position);
-    out.set(this.#buffer.subarray(0, this.#position));
+  /**
+   * What was written since the last `take()`, as a new array of its own, after `leadingBytes` zero bytes
+   * the caller fills (a frame's header: one array for header and payload, no second copy); the writer
+   * starts again.
+   */
+  take(leadingBytes = 0): Uint8Array {
+    const out = new Uint8Array(leadingBytes + this.#position);
+    out.set(this.#buffer.subarray(0, this.#position), leadingBytes);
     this.#position = 0;
     return out;
+  }
+
+  /** A ballot, as msgpackr writes the core's ballot objects: a map of `round` then `nodeId`. */
+  ballot(ballot: { readonly round: number; readonly nodeId: number }): void {
+    this.map(2);
+    this.string("round");
+    this.number(ballot.round);
+    this.string("nodeId");
+    this.number(ballot.nodeId);
   }
 
   /** Forgets what was written since the last `take()` (after a failed encoding). */

@@ -74,11 +74,7 @@ function writeMessageHead(w: MsgpackWriter, fields: number, type: string, ballot
   w.string("type");
   w.string(type);
   w.string("ballot");
-  w.map(2);
-  w.string("round");
-  w.number(ballot.round);
-  w.string("nodeId");
-  w.number(ballot.nodeId);
+  w.ballot(ballot);
 }
 
 /**
