@@ -97,6 +97,18 @@ test("raw items are copied in as they are, and take() leaves the writer empty wi
   assert.equal(w.take().byteLength, 0);
 });
 
+test("take(leadingBytes) puts zero bytes before the payload; ballot() writes a ballot as msgpackr does", () => {
+  const w = new MsgpackWriter();
+  w.number(0xff); // a byte of 0xff: the leading bytes must not be left over from the buffer
+  w.take();
+  const ballot = { round: 70_000, nodeId: 3 };
+  w.ballot(ballot);
+  const out = w.take(8);
+  assert.deepEqual([...out.subarray(0, 8)], [0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(Buffer.from(out.subarray(8)), Buffer.from(packr.pack(ballot)));
+  assert.equal(w.take().byteLength, 0, "the writer starts again");
+});
+
 test("past WRITER_BYTES_MAX a value is refused with its own error, and the writer goes on", () => {
   const w = new MsgpackWriter();
   w.array(1);
